@@ -1,0 +1,57 @@
+#pragma once
+// The error model: services throw these; the HTTP layer maps them, in one place,
+// to a status and {"error":{"code","message"}}. The message is shown to the client,
+// so it must be written for a person and never carry internal details.
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace monotube {
+
+class Error : public std::runtime_error {
+ public:
+  Error(int status, std::string code, const std::string& message)
+      : std::runtime_error(message), status_(status), code_(std::move(code)) {}
+  int status() const noexcept { return status_; }
+  const std::string& code() const noexcept { return code_; }
+
+ private:
+  int status_;
+  std::string code_;
+};
+
+#define MONOTUBE_DEFINE_ERROR(Name, Status, DefaultCode)                                  \
+  class Name : public Error {                                                              \
+   public:                                                                                 \
+    explicit Name(const std::string& message) : Error(Status, DefaultCode, message) {}     \
+    Name(std::string code, const std::string& message) : Error(Status, std::move(code), message) {} \
+  };
+
+MONOTUBE_DEFINE_ERROR(InvalidInput, 400, "invalid_input")
+MONOTUBE_DEFINE_ERROR(Unauthorized, 401, "unauthorized")
+MONOTUBE_DEFINE_ERROR(Forbidden, 403, "forbidden")
+MONOTUBE_DEFINE_ERROR(NotFound, 404, "not_found")
+MONOTUBE_DEFINE_ERROR(Conflict, 409, "conflict")
+MONOTUBE_DEFINE_ERROR(PayloadTooLarge, 413, "too_large")
+MONOTUBE_DEFINE_ERROR(UnsupportedMedia, 415, "unsupported_media_type")
+MONOTUBE_DEFINE_ERROR(Unavailable, 503, "unavailable")
+
+#undef MONOTUBE_DEFINE_ERROR
+
+class RateLimited : public Error {
+ public:
+  RateLimited(const std::string& message, std::int64_t retry_after_seconds)
+      : Error(429, "rate_limited", message), retry_after_seconds_(retry_after_seconds) {}
+  std::int64_t retry_after_seconds() const noexcept { return retry_after_seconds_; }
+
+ private:
+  std::int64_t retry_after_seconds_;
+};
+
+// A configuration value that stops the start; the message names the setting.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace monotube
