@@ -1,1 +1,3 @@
-int main() { return 0; }
+#include "src/app/cli.hpp"
+
+int main(int argc, char** argv) { return monotube::app::RunCommandLine(argc, argv); }

@@ -1,1 +1,243 @@
-// placeholder: replaced as the part lands
+#include "modules/auth/users.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <vector>
+
+#include <soci/soci.h>
+#include <spdlog/spdlog.h>
+
+#include "monotube/errors.hpp"
+#include "monotube/ids.hpp"
+
+#include "modules/auth/passwords.hpp"
+
+namespace monotube::auth {
+namespace {
+
+constexpr const char* kUserColumns =
+    "id, public_id, username, email, role, display_name, suspended, created_at";
+
+struct UserRow {
+  long long id = 0;
+  std::string public_id;
+  std::string username;
+  std::string email;
+  std::string role;
+  std::string display_name;
+  int suspended = 0;
+  long long created_at = 0;
+
+  User ToUser() const {
+    return User{id, public_id, username, email, role, display_name, suspended != 0, created_at};
+  }
+};
+
+// Runs a SELECT of kUserColumns where `where` has one placeholder per value, in order.
+std::optional<User> SelectOneUser(db::Database& database, const std::string& where,
+                                  const std::vector<std::string>& values) {
+  return database.WithSession([&](soci::session& session) -> std::optional<User> {
+    UserRow row;
+    soci::statement statement(session);
+    for (const std::string& value : values) statement.exchange(soci::use(value));
+    statement.exchange(soci::into(row.id));
+    statement.exchange(soci::into(row.public_id));
+    statement.exchange(soci::into(row.username));
+    statement.exchange(soci::into(row.email));
+    statement.exchange(soci::into(row.role));
+    statement.exchange(soci::into(row.display_name));
+    statement.exchange(soci::into(row.suspended));
+    statement.exchange(soci::into(row.created_at));
+    statement.alloc();
+    statement.prepare(
+        std::string("SELECT ") + kUserColumns + " FROM users WHERE " + where + " ORDER BY id LIMIT 1",
+        soci::details::st_one_time_query);
+    statement.define_and_bind();
+    if (!statement.execute(true)) return std::nullopt;
+    return row.ToUser();
+  });
+}
+
+std::size_t CountCharacters(std::string_view utf8) {
+  return static_cast<std::size_t>(std::count_if(
+      utf8.begin(), utf8.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+bool IsAsciiAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool IsValidEmailLocalPart(std::string_view local) {
+  static constexpr std::string_view kSpecials = "!#$%&'*+/=?^_`{|}~.-";
+  if (local.empty() || local.size() > 64 || local.front() == '.' || local.back() == '.') return false;
+  if (local.find("..") != std::string_view::npos) return false;
+  return std::all_of(local.begin(), local.end(),
+                     [](char c) { return IsAsciiAlnum(c) || kSpecials.find(c) != std::string_view::npos; });
+}
+
+bool IsValidEmailDomain(std::string_view domain) {
+  if (domain.empty() || domain.size() > 253) return false;
+  int labels = 0;
+  std::string_view last_label;
+  while (!domain.empty()) {
+    auto dot = domain.find('.');
+    std::string_view label = domain.substr(0, dot);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+    if (!std::all_of(label.begin(), label.end(), [](char c) { return IsAsciiAlnum(c) || c == '-'; }))
+      return false;
+    ++labels;
+    last_label = label;
+    if (dot == std::string_view::npos) break;
+    domain.remove_prefix(dot + 1);
+    if (domain.empty()) return false;  // a trailing dot
+  }
+  bool numeric_tld =
+      std::all_of(last_label.begin(), last_label.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return labels >= 2 && !numeric_tld;
+}
+
+}  // namespace
+
+std::string LowerAscii(std::string_view text) {
+  std::string lower(text);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
+  return lower;
+}
+
+void ValidateUsername(std::string_view username) {
+  bool ok = username.size() >= 3 && username.size() <= 30 &&
+            std::all_of(username.begin(), username.end(),
+                        [](char c) { return IsAsciiAlnum(c) || c == '_' || c == '.' || c == '-'; });
+  if (!ok)
+    throw InvalidInput(
+        "invalid_username",
+        "A username must be 3 to 30 characters long and use only letters, digits, '_', '.' or '-'.");
+}
+
+void ValidateEmail(std::string_view email) {
+  auto at = email.find('@');
+  bool ok = email.size() <= 254 && at != std::string_view::npos &&
+            email.find('@', at + 1) == std::string_view::npos && IsValidEmailLocalPart(email.substr(0, at)) &&
+            IsValidEmailDomain(email.substr(at + 1));
+  if (!ok) throw InvalidInput("invalid_email", "Enter a valid e-mail address, such as name@example.com.");
+}
+
+void ValidatePassword(std::string_view password) {
+  std::size_t characters = CountCharacters(password);
+  if (characters < 10)
+    throw InvalidInput("invalid_password", "A password must be at least 10 characters long.");
+  if (characters > 128)
+    throw InvalidInput("invalid_password", "A password must be at most 128 characters long.");
+}
+
+void ValidateRole(std::string_view role) {
+  if (std::find(kRoles.begin(), kRoles.end(), role) == kRoles.end())
+    throw InvalidInput("invalid_role", "The role must be one of viewer, creator, moderator or admin.");
+}
+
+void ValidateDisplayName(std::string_view display_name) {
+  std::size_t characters = CountCharacters(display_name);
+  bool has_control = std::any_of(display_name.begin(), display_name.end(),
+                                 [](char c) { return std::iscntrl(static_cast<unsigned char>(c)); });
+  if (characters < 1 || characters > 50 || has_control)
+    throw InvalidInput("invalid_display_name",
+                       "A display name must be 1 to 50 characters long, without control characters.");
+}
+
+UserRepository::UserRepository(db::Database& database) : database_(database) {}
+
+User UserRepository::Insert(const UserInsert& user) {
+  std::string username_lower = LowerAscii(user.username);
+  std::string email_lower = LowerAscii(user.email);
+  long long created_at = user.created_at_ms;
+  try {
+    long long id = database_.WithSession([&](soci::session& session) {
+      long long inserted = 0;
+      session << "INSERT INTO users (public_id, username, username_lower, email, email_lower, password_hash, "
+                 "role, "
+                 "display_name, suspended, created_at, updated_at) VALUES (:public_id, :username, "
+                 ":username_lower, "
+                 ":email, :email_lower, :password_hash, :role, :display_name, 0, :created_at, :updated_at) "
+                 "RETURNING id",
+          soci::use(user.public_id), soci::use(user.username), soci::use(username_lower),
+          soci::use(user.email), soci::use(email_lower), soci::use(user.password_hash), soci::use(user.role),
+          soci::use(user.display_name), soci::use(created_at), soci::use(created_at), soci::into(inserted);
+      return inserted;
+    });
+    return User{id,        user.public_id,    user.username, user.email,
+                user.role, user.display_name, false,         created_at};
+  } catch (const std::exception& e) {
+    if (!db::IsUniqueViolation(e)) throw;
+    // The message names the constraint: "users.email_lower" (SQLite), "users_email_lower_key" (PostgreSQL).
+    std::string_view what = e.what();
+    auto names = [what](std::string_view column) {
+      return what.find("users." + std::string(column)) != std::string_view::npos ||
+             what.find("users_" + std::string(column) + "_key") != std::string_view::npos;
+    };
+    if (names("username_lower")) throw Conflict("username_taken", "That username is already taken.");
+    if (names("email_lower"))
+      throw Conflict("email_taken", "An account with that e-mail address already exists.");
+    throw Conflict("user_exists", "That account already exists.");
+  }
+}
+
+std::optional<User> UserRepository::FindByLogin(std::string_view login) {
+  std::string lower = LowerAscii(login);
+  return SelectOneUser(database_, "username_lower = :username OR email_lower = :email", {lower, lower});
+}
+
+std::optional<User> UserRepository::FindByPublicId(std::string_view public_id) {
+  return SelectOneUser(database_, "public_id = :public_id", {std::string(public_id)});
+}
+
+std::optional<std::string> UserRepository::FindPasswordHash(std::int64_t user_id) {
+  long long id = user_id;
+  return database_.WithSession([&](soci::session& session) -> std::optional<std::string> {
+    std::string hash;
+    soci::indicator indicator = soci::i_null;
+    session << "SELECT password_hash FROM users WHERE id = :id", soci::use(id), soci::into(hash, indicator);
+    if (indicator != soci::i_ok) return std::nullopt;
+    return hash;
+  });
+}
+
+bool UserRepository::UsernameTaken(std::string_view username) {
+  std::string lower = LowerAscii(username);
+  return database_.WithSession([&](soci::session& session) {
+    int count = 0;
+    session << "SELECT COUNT(*) FROM users WHERE username_lower = :username", soci::use(lower),
+        soci::into(count);
+    return count > 0;
+  });
+}
+
+bool UserRepository::EmailTaken(std::string_view email) {
+  std::string lower = LowerAscii(email);
+  return database_.WithSession([&](soci::session& session) {
+    int count = 0;
+    session << "SELECT COUNT(*) FROM users WHERE email_lower = :email", soci::use(lower), soci::into(count);
+    return count > 0;
+  });
+}
+
+UserService::UserService(db::Database& database, const Clock& clock) : users_(database), clock_(clock) {}
+
+User UserService::CreateUser(const NewUser& request) {
+  ValidateUsername(request.username);
+  ValidateEmail(request.email);
+  ValidatePassword(request.password);
+  ValidateRole(request.role);
+  if (users_.UsernameTaken(request.username))
+    throw Conflict("username_taken", "That username is already taken.");
+  if (users_.EmailTaken(request.email))
+    throw Conflict("email_taken", "An account with that e-mail address already exists.");
+
+  UserInsert insert{NewPublicId(), request.username, request.email, HashPassword(request.password),
+                    request.role,  request.username, clock_.NowMs()};
+  User user = users_.Insert(insert);
+  spdlog::info("user {} created with role {}", user.public_id, user.role);
+  return user;
+}
+
+}  // namespace monotube::auth

@@ -1,1 +1,144 @@
-// placeholder: replaced as the part lands
+#include "src/app/app.hpp"
+
+#include <future>
+
+#include <spdlog/spdlog.h>
+
+#include "monotube/db/migrations.hpp"
+#include "monotube/errors.hpp"
+#include "src/app/ops_routes.hpp"
+
+namespace monotube::app {
+namespace {
+
+db::DatabaseOptions DatabaseOptionsFrom(const Config& config) {
+  db::DatabaseOptions options;
+  options.url = config.database_url;
+  options.sqlite_path = config.data_dir / "monotube.db";
+  options.pool_size = config.database_pool_size;
+  return options;
+}
+
+http::ServerOptions ServerOptionsFrom(const Config& config) {
+  http::ServerOptions options;
+  options.host = config.listen_host;
+  options.port = config.listen_port;
+  options.tls_cert_file = config.tls_cert;
+  options.tls_key_file = config.tls_key;
+  options.redirect_enabled = config.http_redirect_port != 0;
+  options.redirect_host = config.http_redirect_host;
+  options.redirect_port = config.http_redirect_port;
+  options.public_url = config.public_url;
+  options.hsts_max_age_seconds = config.hsts_max_age_seconds;
+  options.max_header_bytes = config.max_header_bytes;
+  options.max_body_bytes = config.max_body_bytes;
+  options.header_timeout = std::chrono::seconds(config.header_timeout_seconds);
+  options.idle_timeout = std::chrono::seconds(config.idle_timeout_seconds);
+  options.body_timeout = std::chrono::seconds(config.body_timeout_seconds);
+  options.shutdown_timeout = std::chrono::seconds(config.shutdown_timeout_seconds);
+  options.max_requests_per_connection = config.max_requests_per_connection;
+  options.max_connections = config.max_connections;
+  return options;
+}
+
+}  // namespace
+
+App::App(Config config, AppOptions options)
+    : config_(std::move(config)),
+      options_(std::move(options)),
+      clock_(options_.clock ? options_.clock : &system_clock_),
+      io_(static_cast<int>(config_.io_threads)) {
+  std::error_code ec;
+  std::filesystem::create_directories(config_.data_dir, ec);
+  if (ec) throw ConfigError("data_dir: cannot create '" + config_.data_dir.string() + "': " + ec.message());
+
+  database_ = std::make_unique<db::Database>(DatabaseOptionsFrom(config_));
+  auto migrated = db::Migrate(*database_, *clock_);
+  spdlog::info("database {} at schema version {}{}", database_->Describe(), migrated.to_version,
+               migrated.applied ? fmt::format(" ({} migration(s) applied)", migrated.applied) : "");
+
+  storage_ = storage::OpenStorage(
+      {config_.storage_url, config_.data_dir, config_.s3_access_key, config_.s3_secret_key});
+  spdlog::info("object storage: {}", storage_->Describe());
+
+  job_queue_ = std::make_unique<jobs::JobQueue>(*database_, *clock_);
+  jobs::JobRunnerOptions runner_options;
+  runner_options.concurrency = config_.job_workers;
+  job_runner_ = std::make_unique<jobs::JobRunner>(*job_queue_, runner_options);
+
+  workers_ = std::make_unique<WorkerPool>(config_.worker_threads, /*max_queued=*/4096);
+  static_files_ = std::make_unique<http::StaticFiles>(config_.static_dir);
+  RegisterRoutes();
+  server_ = std::make_unique<http::Server>(io_, ServerOptionsFrom(config_), router_, *workers_, metrics_);
+}
+
+App::~App() {
+  Shutdown();
+  Wait();
+}
+
+void App::RegisterRoutes() {
+  RegisterOpsRoutes(router_, *this);
+  if (options_.extra_routes) options_.extra_routes(router_, *this);
+  router_.SetFallback([files = static_files_.get()](http::RequestContext& context) { return files->Serve(context); });
+}
+
+void App::Start() {
+  server_->Start();
+  if (options_.handle_signals) {
+    signals_ = std::make_unique<boost::asio::signal_set>(io_, SIGINT, SIGTERM);
+    signals_->async_wait([this](const boost::system::error_code& ec, int signal) {
+      if (ec) return;
+      spdlog::info("received {}, shutting down gracefully", signal == SIGINT ? "SIGINT" : "SIGTERM");
+      std::thread([this] { Shutdown(); }).detach();
+    });
+  }
+  if (config_.job_workers > 0) job_runner_->Start();
+  for (unsigned i = 0; i < config_.io_threads; ++i) io_threads_.emplace_back([this] { io_.run(); });
+  started_ = true;
+  spdlog::info("monotube {} ready: {} IO thread(s), {} worker thread(s), {} job worker(s)", MONOTUBE_VERSION,
+               config_.io_threads, workers_->threads(), config_.job_workers);
+}
+
+void App::Shutdown() {
+  if (shutting_down_.exchange(true)) return;
+  if (!started_) {
+    std::lock_guard lock(stopped_mutex_);
+    stopped_ = true;
+    stopped_cv_.notify_all();
+    return;
+  }
+  // 1. HTTP: stop accepting, let in-flight requests finish.
+  std::promise<void> drained;
+  auto drained_future = drained.get_future();
+  server_->Shutdown([&drained] { drained.set_value(); });
+  // A handler stuck in blocking work cannot be interrupted; don't wait for it forever.
+  auto deadline = std::chrono::seconds(config_.shutdown_timeout_seconds) + std::chrono::seconds(5);
+  if (drained_future.wait_for(deadline) != std::future_status::ready)
+    spdlog::warn("some connections did not close in time; stopping anyway");
+  // 2. Background jobs: stop claiming, let running handlers see cancellation.
+  job_runner_->Stop();
+  // 3. IO threads and the worker pool.
+  if (signals_) {
+    boost::system::error_code ignored;
+    signals_->cancel(ignored);
+  }
+  io_.stop();
+  for (auto& thread : io_threads_)
+    if (thread.joinable() && thread.get_id() != std::this_thread::get_id()) thread.join();
+  workers_->Stop();
+  spdlog::info("shutdown complete");
+  std::lock_guard lock(stopped_mutex_);
+  stopped_ = true;
+  stopped_cv_.notify_all();
+}
+
+void App::Wait() {
+  std::unique_lock lock(stopped_mutex_);
+  stopped_cv_.wait(lock, [this] { return stopped_; });
+}
+
+std::uint16_t App::port() const { return server_->port(); }
+std::uint16_t App::redirect_port() const { return server_->redirect_port(); }
+
+}  // namespace monotube::app

@@ -17,8 +17,8 @@ namespace monotube::http {
 
 class RequestContext {
  public:
-  RequestContext(Request& request, std::string request_id, WorkerPool& workers)
-      : request(request), request_id(std::move(request_id)), workers_(workers) {}
+  RequestContext(Request& incoming, std::string id, WorkerPool& workers)
+      : request(incoming), request_id(std::move(id)), workers_(workers) {}
 
   Request& request;
   std::string request_id;

@@ -1,0 +1,92 @@
+#pragma once
+// The assembled application: every component built explicitly, in dependency order,
+// and stopped in reverse. `monotube serve` is App::Run; integration tests build an App
+// in-process on port 0.
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "monotube/clock.hpp"
+#include "monotube/config.hpp"
+#include "monotube/db/database.hpp"
+#include "monotube/http/router.hpp"
+#include "monotube/http/server.hpp"
+#include "monotube/http/static_files.hpp"
+#include "monotube/jobs/job_queue.hpp"
+#include "monotube/jobs/job_runner.hpp"
+#include "monotube/metrics.hpp"
+#include "monotube/storage/storage.hpp"
+#include "monotube/worker_pool.hpp"
+
+namespace monotube::app {
+
+struct AppOptions {
+  const Clock* clock = nullptr;          // null = the system clock
+  bool handle_signals = true;            // SIGTERM/SIGINT start a graceful shutdown
+  // Lets tests add routes (e.g. a slow one) before the server starts.
+  std::function<void(http::Router&, class App&)> extra_routes;
+};
+
+class App {
+ public:
+  // Opens the database (and migrates it) and the storage; throws ConfigError,
+  // Unavailable or std::runtime_error with a message for the operator.
+  App(Config config, AppOptions options = {});
+  ~App();
+
+  // Binds and starts the IO threads and job workers; returns at once.
+  void Start();
+  // Blocks until Shutdown() has finished (after a signal or a call from anywhere).
+  void Wait();
+  // Graceful: readiness turns 503, stop accepting, in-flight requests finish within
+  // shutdown_timeout, job workers stop, threads join. Safe to call more than once.
+  void Shutdown();
+
+  std::uint16_t port() const;
+  std::uint16_t redirect_port() const;
+  bool shutting_down() const noexcept { return shutting_down_; }
+
+  const Config& config() const noexcept { return config_; }
+  const Clock& clock() const noexcept { return *clock_; }
+  db::Database& database() noexcept { return *database_; }
+  storage::ObjectStorage& storage() noexcept { return *storage_; }
+  jobs::JobQueue& job_queue() noexcept { return *job_queue_; }
+  jobs::JobRunner& job_runner() noexcept { return *job_runner_; }
+  Metrics& metrics() noexcept { return metrics_; }
+  WorkerPool& workers() noexcept { return *workers_; }
+
+ private:
+  void RegisterRoutes();
+
+  Config config_;
+  AppOptions options_;
+  SystemClock system_clock_;
+  const Clock* clock_;
+  Metrics metrics_;
+  std::unique_ptr<db::Database> database_;
+  std::unique_ptr<storage::ObjectStorage> storage_;
+  std::unique_ptr<jobs::JobQueue> job_queue_;
+  std::unique_ptr<jobs::JobRunner> job_runner_;
+  std::unique_ptr<WorkerPool> workers_;
+  boost::asio::io_context io_;
+  http::Router router_;
+  std::unique_ptr<http::StaticFiles> static_files_;
+  std::unique_ptr<http::Server> server_;
+  std::unique_ptr<boost::asio::signal_set> signals_;
+  std::vector<std::thread> io_threads_;
+
+  std::atomic<bool> shutting_down_{false};
+  std::mutex stopped_mutex_;
+  std::condition_variable stopped_cv_;
+  bool stopped_ = false;
+  bool started_ = false;
+};
+
+}  // namespace monotube::app

@@ -1,0 +1,207 @@
+#include "src/app/cli.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <spdlog/spdlog.h>
+
+#include "modules/auth/users.hpp"
+#include "monotube/config.hpp"
+#include "monotube/db/database.hpp"
+#include "monotube/db/migrations.hpp"
+#include "monotube/errors.hpp"
+#include "monotube/log.hpp"
+#include "src/app/app.hpp"
+
+namespace monotube::app {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+
+std::filesystem::path ExecutableDir() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::path() : exe.parent_path();
+}
+
+struct CommandLine {
+  std::string config_file;
+  std::map<std::string, std::string> flags;
+};
+
+Config LoadFromCommandLine(const CommandLine& command_line) {
+  ConfigSources sources;
+  sources.config_file = command_line.config_file;
+  sources.environment = ReadEnvironment();
+  sources.flags = command_line.flags;
+  sources.executable_dir = ExecutableDir();
+  Config config = LoadConfig(sources);
+  log::Init(config.log_level);
+  return config;
+}
+
+int Serve(const CommandLine& command_line) {
+  Config config = LoadFromCommandLine(command_line);
+  App app(std::move(config));
+  app.Start();
+  app.Wait();
+  return 0;
+}
+
+int Migrate(const CommandLine& command_line) {
+  Config config = LoadFromCommandLine(command_line);
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  db::DatabaseOptions options;
+  options.url = config.database_url;
+  options.sqlite_path = config.data_dir / "monotube.db";
+  options.pool_size = 1;
+  db::Database database(options);
+  SystemClock clock;
+  auto result = db::Migrate(database, clock);
+  std::cout << "database " << database.Describe() << ": schema version " << result.from_version << " -> "
+            << result.to_version << " (" << result.applied << " migration(s) applied)\n";
+  return 0;
+}
+
+struct NewUserArgs {
+  std::string username, email, password, role = "creator";
+};
+
+int CreateUser(const CommandLine& command_line, const NewUserArgs& args) {
+  Config config = LoadFromCommandLine(command_line);
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  db::DatabaseOptions options;
+  options.url = config.database_url;
+  options.sqlite_path = config.data_dir / "monotube.db";
+  options.pool_size = 1;
+  db::Database database(options);
+  SystemClock clock;
+  db::Migrate(database, clock);
+  auth::UserService users(database, clock);
+  auto user = users.CreateUser({args.username, args.email, args.password, args.role});
+  std::cout << "created " << user.role << " '" << user.username << "' (id " << user.public_id << ")\n";
+  return 0;
+}
+
+// Probes /healthz of the server this configuration describes; for container health checks.
+int HealthCheck(const CommandLine& command_line) {
+  Config config = LoadFromCommandLine(command_line);
+  std::string host = config.listen_host;
+  if (host == "0.0.0.0") host = "127.0.0.1";
+  if (host == "::") host = "::1";
+  boost::asio::io_context io;
+  beast::tcp_stream tcp(io);
+  tcp.expires_after(std::chrono::seconds(5));
+  tcp.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address(host), config.listen_port));
+  bhttp::request<bhttp::empty_body> request{bhttp::verb::get, "/healthz", 11};
+  request.set(bhttp::field::host, host);
+  request.set(bhttp::field::connection, "close");
+  bhttp::response<bhttp::string_body> response;
+  beast::flat_buffer buffer;
+  if (!config.tls_cert.empty()) {
+    boost::asio::ssl::context context(boost::asio::ssl::context::tls_client);
+    context.set_verify_mode(boost::asio::ssl::verify_none);  // our own process on loopback
+    beast::ssl_stream<beast::tcp_stream&> tls(tcp, context);
+    tls.handshake(boost::asio::ssl::stream_base::client);
+    bhttp::write(tls, request);
+    bhttp::read(tls, buffer, response);
+  } else {
+    bhttp::write(tcp, request);
+    bhttp::read(tcp, buffer, response);
+  }
+  if (response.result() != bhttp::status::ok) {
+    std::cerr << "monotube healthcheck: /healthz answered " << response.result_int() << "\n";
+    return 1;
+  }
+  std::cout << "ok\n";
+  return 0;
+}
+
+}  // namespace
+
+int RunCommandLine(int argc, char** argv) {
+  CLI::App cli("monotube — a self-hosted video platform in one binary.\n"
+               "Every setting is also read from the config file (--config, TOML) and from MONOTUBE_<SETTING>;\n"
+               "flags win over the environment, which wins over the file.",
+               "monotube");
+  cli.fallthrough();
+  cli.require_subcommand(0, 1);
+  CommandLine command_line;
+  cli.add_option("--config", command_line.config_file, "TOML config file (also MONOTUBE_CONFIG)");
+  for (const auto& setting : Settings()) {
+    auto* option = cli.add_option_function<std::string>(
+        setting.flag, [&command_line, key = setting.key](const std::string& value) { command_line.flags[key] = value; },
+        setting.description + " [env " + setting.env + "]");
+    option->group("Settings");
+  }
+
+  auto* serve = cli.add_subcommand("serve", "Migrate the database, then serve HTTP (the default command)");
+  auto* migrate = cli.add_subcommand("migrate", "Apply pending database migrations and exit");
+  auto* user = cli.add_subcommand("user", "Manage user accounts");
+  user->require_subcommand(1);
+  auto* user_create = user->add_subcommand("create", "Create an account (e.g. the first admin)");
+  NewUserArgs new_user;
+  user_create->add_option("--username", new_user.username, "3–30 letters, digits, _ . -")->required();
+  user_create->add_option("--email", new_user.email, "e-mail address")->required();
+  user_create->add_option("--password", new_user.password, "10–128 characters")->required();
+  user_create->add_option("--role", new_user.role, "viewer, creator, moderator or admin")
+      ->check(CLI::IsMember({"viewer", "creator", "moderator", "admin"}));
+  auto* healthcheck = cli.add_subcommand("healthcheck", "Exit 0 when the local server answers /healthz");
+  auto* show_config = cli.add_subcommand("config", "Print the effective configuration (secrets masked)");
+  auto* version = cli.add_subcommand("version", "Print the version");
+  auto* help = cli.add_subcommand("help", "Show this help");
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e);
+  }
+
+  try {
+    if (*version) {
+      std::cout << "monotube " << MONOTUBE_VERSION << "\n";
+      return 0;
+    }
+    if (*help) {
+      std::cout << cli.help();
+      return 0;
+    }
+    if (*migrate) return Migrate(command_line);
+    if (*user_create) return CreateUser(command_line, new_user);
+    if (*healthcheck) return HealthCheck(command_line);
+    if (*show_config) {
+      std::cout << DescribeConfig(LoadFromCommandLine(command_line));
+      return 0;
+    }
+    (void)serve;
+    return Serve(command_line);
+  } catch (const ConfigError& e) {
+    std::cerr << "monotube: configuration error: " << e.what() << "\n";
+    return 2;
+  } catch (const InvalidInput& e) {
+    std::cerr << "monotube: " << e.what() << "\n";
+    return 2;
+  } catch (const Conflict& e) {
+    std::cerr << "monotube: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "monotube: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace monotube::app

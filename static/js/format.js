@@ -1,0 +1,44 @@
+// How numbers, durations and dates read in the UI.
+
+const compact = new Intl.NumberFormat(undefined, { notation: 'compact', maximumFractionDigits: 1 });
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+// 1234 -> "1.2K"
+export function formatCount(value) {
+  return compact.format(Number(value) || 0);
+}
+
+// 1234 -> "1.2K views", 1 -> "1 view"
+export function formatViews(value) {
+  const count = Number(value) || 0;
+  return `${formatCount(count)} ${count === 1 ? 'view' : 'views'}`;
+}
+
+// 65 -> "1:05", 3723 -> "1:02:03"
+export function formatDuration(totalSeconds) {
+  const seconds = Math.max(0, Math.round(Number(totalSeconds) || 0));
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = String(seconds % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}
+
+const steps = [
+  ['year', 365 * 24 * 3600],
+  ['month', 30 * 24 * 3600],
+  ['week', 7 * 24 * 3600],
+  ['day', 24 * 3600],
+  ['hour', 3600],
+  ['minute', 60],
+];
+
+// An ISO-8601 timestamp -> "3 days ago"
+export function timeAgo(iso, now = Date.now()) {
+  const then = Date.parse(iso);
+  if (Number.isNaN(then)) return '';
+  const seconds = Math.round((then - now) / 1000);
+  for (const [unit, size] of steps) {
+    if (Math.abs(seconds) >= size) return relative.format(Math.trunc(seconds / size), unit);
+  }
+  return relative.format(0, 'second');
+}

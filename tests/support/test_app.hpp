@@ -1,0 +1,45 @@
+#pragma once
+// The real application, in-process, on 127.0.0.1 and a free port, over a fresh test
+// database (SQLite or PostgreSQL, per MONOTUBE_TEST_DB) and a temporary data folder.
+#include <functional>
+#include <memory>
+
+#include "src/app/app.hpp"
+#include "support/http_client.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_database.hpp"
+
+namespace monotube::test {
+
+struct TestAppOptions {
+  std::function<void(Config&)> configure;  // adjust settings before start
+  std::function<void(http::Router&, app::App&)> extra_routes;
+};
+
+class TestApp {
+ public:
+  explicit TestApp(TestAppOptions options = {});
+  ~TestApp();
+
+  app::App& app() { return *app_; }
+  std::uint16_t port() const { return app_->port(); }
+  const std::filesystem::path& data_dir() const { return data_dir_.path(); }
+
+  HttpResult Get(const std::string& target, const Headers& headers = {}) {
+    return HttpRequest(port(), "GET", target, "", headers);
+  }
+  HttpResult Send(const std::string& method, const std::string& target, const std::string& body = "",
+                  const Headers& headers = {}) {
+    return HttpRequest(port(), method, target, body, headers);
+  }
+
+ private:
+  TempDir data_dir_;
+  TestDatabase database_;
+  std::unique_ptr<app::App> app_;
+};
+
+// The web UI folder of the source tree.
+std::filesystem::path SourceStaticDir();
+
+}  // namespace monotube::test
