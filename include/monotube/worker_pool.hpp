@@ -38,11 +38,15 @@ class WorkerPool {
     using R = std::invoke_result_t<F&>;
     using Slot = std::conditional_t<std::is_void_v<R>, bool, std::optional<R>>;
     Admit();
+    // GCC 12 miscompiles a lambda that move-captures a coroutine parameter inside a
+    // co_await expression (the capture is destroyed twice). Keep the callable in a named
+    // local of the coroutine frame, which outlives the suspension, and capture a reference.
+    F task = std::move(fn);
     auto slot = co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
                                                      void(std::exception_ptr, Slot)>(
-        [this, fn = std::move(fn)](auto handler) mutable {
+        [this, &task](auto handler) {
           auto work = boost::asio::make_work_guard(boost::asio::get_associated_executor(handler));
-          boost::asio::post(pool_, [this, fn = std::move(fn),
+          boost::asio::post(pool_, [this, fn = std::move(task),
                                     handler = std::move(handler), work = std::move(work)]() mutable {
             std::exception_ptr error;
             Slot result{};

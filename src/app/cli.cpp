@@ -177,7 +177,8 @@ int RunCommandLine(int argc, char** argv) {
       return 0;
     }
     if (*help) {
-      std::cout << cli.help();
+      // cli.help() would describe the selected subcommand ("help" itself): format the top level.
+      std::cout << cli.get_formatter()->make_help(&cli, "monotube", CLI::AppFormatMode::Normal);
       return 0;
     }
     if (*migrate) return Migrate(command_line);

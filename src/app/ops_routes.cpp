@@ -12,14 +12,16 @@ using http::RequestContext;
 using http::Response;
 using http::Status;
 
-// Runs one dependency check; returns "ok" or the reason it failed.
+// Runs one dependency check; returns "ok" or "unavailable". The reason goes to the log
+// only: /readyz is reachable by anyone, and driver messages can name hosts and users.
 template <class F>
-std::string Check(F&& check) {
+std::string Check(std::string_view name, F&& check) {
   try {
     check();
     return "ok";
   } catch (const std::exception& e) {
-    return e.what();
+    spdlog::warn("readiness: {} check failed: {}", name, e.what());
+    return "unavailable";
   }
 }
 
@@ -52,14 +54,15 @@ void RegisterOpsRoutes(http::Router& router, App& app) {
       co_return response;
     }
     auto [database, storage] = co_await context.Blocking([&app] {
-      return std::pair{Check([&] { app.database().Ping(); }), Check([&] { app.storage().CheckHealth(); })};
+      return std::pair{Check("database", [&] { app.database().Ping(); }),
+                       Check("storage", [&] { app.storage().CheckHealth(); })};
     });
     nlohmann::json checks = {{"database", database}, {"storage", storage}};
     Response response;
     if (database == "ok" && storage == "ok") {
       response = Response::Json({{"status", "ready"}, {"checks", checks}});
     } else {
-      std::string reason = database != "ok" ? "database: " + database : "storage: " + storage;
+      std::string reason = database != "ok" ? "The database is unavailable." : "The storage is unavailable.";
       context.Log(spdlog::level::warn, "not ready: {}", reason);
       response = Response::Json({{"error", {{"code", "not_ready"}, {"message", reason}}}, {"checks", checks}},
                                 Status::service_unavailable);

@@ -110,6 +110,8 @@ if start_server "$WORK/serve.log"; then
   code=$(curl -s -o "$WORK/ready.json" -w '%{http_code}' "http://127.0.0.1:$PORT/readyz")
   [ "$code" = 503 ] && grep -q '"storage' "$WORK/ready.json" && grep -q '"code":"not_ready"' "$WORK/ready.json" \
     && pass "/readyz is 503 with the reason when storage is down" || fail "/readyz storage down ($code)" "$(cat "$WORK/ready.json")"
+  grep -q "readiness: storage check failed" "$WORK/serve.log" && ! grep -q "$WORK" "$WORK/ready.json" \
+    && pass "readiness detail is logged, not shown" || fail "readiness detail placement" "$(cat "$WORK/ready.json")"
   rm -f "$WORK/data/objects" && mv "$WORK/objects.away" "$WORK/data/objects"
   code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/readyz")
   [ "$code" = 200 ] && pass "/readyz recovers" || fail "/readyz recovers ($code)"

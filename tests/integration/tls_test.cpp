@@ -56,10 +56,10 @@ bhttp::response<bhttp::string_body> TlsGet(std::uint16_t port, const std::string
 
 TEST_CASE("HTTPS serves with HSTS, refuses TLS 1.1, and plain HTTP redirects", "[http][tls]") {
   Certificate certificate;
-  monotube::test::TestApp app({.configure = [&](monotube::Config& c) {
+  monotube::test::TestApp app(monotube::test::Configured([&](monotube::Config& c) {
     c.tls_cert = certificate.cert;
     c.tls_key = certificate.key;
-  }});
+  }));
   auto response = TlsGet(app.port(), "/healthz", TLS1_3_VERSION, certificate.cert);
   REQUIRE(response.result_int() == 200);
   REQUIRE(std::string(response[bhttp::field::strict_transport_security]).starts_with("max-age=31536000"));
@@ -82,12 +82,12 @@ TEST_CASE("The plain-HTTP listener redirects every path to HTTPS", "[http][tls]"
     asio::ip::tcp::acceptor probe(io, {asio::ip::make_address("127.0.0.1"), 0});
     redirect_port = probe.local_endpoint().port();
   }
-  monotube::test::TestApp app({.configure = [&](monotube::Config& c) {
+  monotube::test::TestApp app(monotube::test::Configured([&](monotube::Config& c) {
     c.tls_cert = certificate.cert;
     c.tls_key = certificate.key;
     c.http_redirect_host = "127.0.0.1";
     c.http_redirect_port = redirect_port;
-  }});
+  }));
   REQUIRE(app.app().redirect_port() == redirect_port);
   auto redirected = monotube::test::HttpRequest(redirect_port, "GET", "/watch/abc?t=10");
   REQUIRE(redirected.status == 308);
@@ -98,10 +98,10 @@ TEST_CASE("The plain-HTTP listener redirects every path to HTTPS", "[http][tls]"
 TEST_CASE("A key that does not match the certificate stops the start with a clear message", "[http][tls][config]") {
   Certificate first, second;
   try {
-    monotube::test::TestApp app({.configure = [&](monotube::Config& c) {
+    monotube::test::TestApp app(monotube::test::Configured([&](monotube::Config& c) {
       c.tls_cert = first.cert;
       c.tls_key = second.key;
-    }});
+    }));
     FAIL("the server started with a mismatched key");
   } catch (const monotube::ConfigError& e) {
     CHECK_THAT(e.what(), Catch::Contains("tls_key"));

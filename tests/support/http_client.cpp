@@ -23,7 +23,7 @@ std::string HttpResult::Header(const std::string& name) const {
 
 nlohmann::json HttpResult::Json() const { return nlohmann::json::parse(body); }
 
-std::optional<HttpResult> ParseResponse(const std::string& text, std::size_t* consumed) {
+std::optional<HttpResult> ParseResponse(const std::string& text, std::size_t* consumed, bool head_request) {
   auto head_end = text.find("\r\n\r\n");
   if (head_end == std::string::npos) return std::nullopt;
   HttpResult result;
@@ -46,7 +46,7 @@ std::optional<HttpResult> ParseResponse(const std::string& text, std::size_t* co
   std::size_t body_start = head_end + 4;
   std::size_t length = 0;
   if (auto it = result.headers.find("content-length"); it != result.headers.end()) length = std::stoull(it->second);
-  if (result.status == 304 || result.status == 204 || result.status / 100 == 1) length = 0;
+  if (head_request || result.status == 304 || result.status == 204 || result.status / 100 == 1) length = 0;
   if (text.size() < body_start + length) return std::nullopt;
   result.body = text.substr(body_start, length);
   if (consumed) *consumed = body_start + length;
@@ -65,8 +65,10 @@ HttpResult HttpRequest(std::uint16_t port, const std::string& method, const std:
   if (!has_length && (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH"))
     request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   request += "\r\n" + body;
-  connection.Send(request);
-  auto response = connection.ReadResponse(std::chrono::seconds(30));
+  // Like a real client, read the answer even when the server stopped taking the body
+  // (an early 413 closes the connection while we may still be writing).
+  connection.TrySend(request);
+  auto response = connection.ReadResponse(std::chrono::seconds(30), method == "HEAD");
   if (!response) throw std::runtime_error("no complete response to " + method + " " + target);
   if (method == "HEAD") response->body.clear();
   return *response;
@@ -86,12 +88,11 @@ bool RawConnection::TrySend(const std::string& bytes) noexcept {
   return !ec;
 }
 
-std::optional<HttpResult> RawConnection::ReadResponse(std::chrono::milliseconds timeout) {
+std::optional<HttpResult> RawConnection::ReadResponse(std::chrono::milliseconds timeout, bool head_request) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
     std::size_t consumed = 0;
-    // A HEAD answer has a Content-Length but no body: parse what we have first.
-    if (auto parsed = ParseResponse(pending_, &consumed)) {
+    if (auto parsed = ParseResponse(pending_, &consumed, head_request)) {
       pending_.erase(0, consumed);
       return parsed;
     }
@@ -99,8 +100,9 @@ std::optional<HttpResult> RawConnection::ReadResponse(std::chrono::milliseconds 
       // The peer closed: a response without Content-Length ends here.
       auto head_end = pending_.find("\r\n\r\n");
       if (head_end == std::string::npos) return std::nullopt;
-      auto parsed = ParseResponse(pending_.substr(0, head_end + 4) + "", &consumed);
-      if (!parsed) return std::nullopt;
+      auto parsed = ParseResponse(pending_.substr(0, head_end + 4), &consumed, true);
+      // With a Content-Length the complete response would have parsed above: it was cut short.
+      if (!parsed || !parsed->Header("Content-Length").empty()) return std::nullopt;
       parsed->body = pending_.substr(head_end + 4);
       pending_.clear();
       return parsed;

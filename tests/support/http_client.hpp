@@ -29,8 +29,10 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 HttpResult HttpRequest(std::uint16_t port, const std::string& method, const std::string& target,
                        const std::string& body = "", const Headers& headers = {});
 
-// Parses the first complete HTTP response in text; nullopt when incomplete.
-std::optional<HttpResult> ParseResponse(const std::string& text, std::size_t* consumed = nullptr);
+// Parses the first complete HTTP response in text; nullopt when incomplete. A response
+// to HEAD carries Content-Length but no body: pass head_request = true for those.
+std::optional<HttpResult> ParseResponse(const std::string& text, std::size_t* consumed = nullptr,
+                                        bool head_request = false);
 
 class RawConnection {
  public:
@@ -38,7 +40,8 @@ class RawConnection {
   void Send(const std::string& bytes);  // throws if the peer has closed
   bool TrySend(const std::string& bytes) noexcept;
   // Reads until one full response has arrived (or the deadline passes / the peer closes).
-  std::optional<HttpResult> ReadResponse(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  std::optional<HttpResult> ReadResponse(std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                                         bool head_request = false);
   // True when the server closed the connection within the timeout.
   bool WaitClosed(std::chrono::milliseconds timeout);
 

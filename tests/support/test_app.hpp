@@ -16,6 +16,14 @@ struct TestAppOptions {
   std::function<void(http::Router&, app::App&)> extra_routes;
 };
 
+// Options that only adjust settings (avoids designated initialisers, which warn under
+// -Wmissing-field-initializers when a field is left out).
+inline TestAppOptions Configured(std::function<void(Config&)> configure) {
+  TestAppOptions options;
+  options.configure = std::move(configure);
+  return options;
+}
+
 class TestApp {
  public:
   explicit TestApp(TestAppOptions options = {});

@@ -88,7 +88,9 @@ TEST_CASE("Config refuses wrong values and names the setting", "[config]") {
   CHECK_THAT(with_env("MONOTUBE_LOG_LEVEL", "loud"), Catch::Contains("log_level"));
   CHECK_THAT(with_env("MONOTUBE_TLS_CERT", "/nonexistent.pem"), Catch::Contains("tls_cert"));
   CHECK_THAT(with_env("MONOTUBE_HTTP_REDIRECT_LISTEN", "0.0.0.0:8081"), Catch::Contains("http_redirect_listen"));
-  CHECK_THAT(with_env("MONOTUBE_STATIC_DIR", "/nonexistent-dir"), Catch::Contains("static_dir"));
+  ConfigSources missing_static;  // Base() sets static_dir as a flag, which would win over the environment
+  missing_static.environment["MONOTUBE_STATIC_DIR"] = "/nonexistent-dir";
+  CHECK_THAT(ErrorOf(missing_static), Catch::Contains("static_dir") && Catch::Contains("not a folder"));
 
   ConfigSources bad_flag = Base();
   bad_flag.flags["no_such_setting"] = "1";

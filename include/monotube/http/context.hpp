@@ -31,6 +31,7 @@ class RequestContext {
   // Runs fn on the worker pool; the request id follows it into the log.
   template <class F>
   auto Blocking(F fn) {
+    // Not a coroutine: the returned awaitable owns the wrapper (Run takes it by value).
     return workers_.Run([id = request_id, fn = std::move(fn)]() mutable {
       log::RequestIdScope scope(id);
       return fn();

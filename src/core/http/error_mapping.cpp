@@ -4,6 +4,7 @@
 
 #include "monotube/errors.hpp"
 #include "monotube/log.hpp"
+#include "monotube/storage/storage.hpp"
 
 namespace monotube::http {
 
@@ -14,6 +15,11 @@ Response ErrorToResponse(std::exception_ptr error, std::string_view request_id) 
   } catch (const RateLimited& e) {
     auto response = Response::Error(static_cast<Status>(e.status()), e.code(), e.what());
     response.headers.set(bhttp::field::retry_after, std::to_string(e.retry_after_seconds()));
+    return response;
+  } catch (const storage::RangeNotSatisfiable& e) {
+    // RFC 9110 §15.5.17: a 416 tells the client the current length.
+    auto response = Response::Error(static_cast<Status>(e.status()), e.code(), e.what());
+    response.headers.set(bhttp::field::content_range, "bytes */" + std::to_string(e.total_size()));
     return response;
   } catch (const Error& e) {
     if (e.status() >= 500) spdlog::warn("answered {} {}: {}", e.status(), e.code(), e.what());

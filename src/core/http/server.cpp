@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <limits>
 #include <vector>
 
 #include <boost/asio/co_spawn.hpp>
@@ -50,6 +51,7 @@ struct ConnectionState {
   Strand strand;
   bool busy = false;             // a request is being read, handled or answered
   bool close_requested = false;  // finish the current request, then close
+  bool linger = false;           // closing before the request body was read: drain it first
   std::function<void()> cancel;  // aborts pending IO; set while the session runs
   std::function<void()> force_close;
 };
@@ -309,11 +311,29 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
       co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
     } else {
       stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+      if (state->linger) co_await Linger(stream);
     }
     Lowest(stream).close();
     state->cancel = nullptr;
     state->force_close = nullptr;
     self->ConnectionClosed(state.get());
+  }
+
+  // Lingering close (as nginx does): closing a socket that still has unread input makes
+  // the kernel send a reset, which can destroy our error answer before the client reads
+  // it. After shutting down our side, read and discard what the client still sends, for
+  // a bounded time and amount.
+  static asio::awaitable<void> Linger(beast::tcp_stream& stream) {
+    constexpr auto kTotal = std::chrono::seconds(3);
+    constexpr std::size_t kMaxBytes = 64 * 1024 * 1024;
+    auto deadline = std::chrono::steady_clock::now() + kTotal;
+    std::vector<char> sink(64 * 1024);
+    std::size_t drained = 0;
+    beast::error_code ec;
+    while (!ec && drained < kMaxBytes && std::chrono::steady_clock::now() < deadline) {
+      stream.expires_at(deadline);
+      drained += co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+    }
   }
 
   // Writes an error answer to a request that could not be read properly, then the
@@ -369,6 +389,9 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
 
       bhttp::request_parser<bhttp::empty_body> head;
       head.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+      // The body limit depends on the route, known only after the head is parsed; Beast's
+      // default (1 MiB) would otherwise reject a larger Content-Length as malformed.
+      head.body_limit(std::numeric_limits<std::uint64_t>::max());  // not boost::none: 1.74 compares it as 0
       Lowest(stream).expires_after(options_.header_timeout);
       co_await bhttp::async_read_header(stream, buffer, head, asio::redirect_error(asio::use_awaitable, ec));
       if (ec == beast::error::timeout) {
@@ -426,6 +449,7 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
       parser.body_limit(body_limit);
       auto length = parser.content_length();
       if (length && *length > body_limit) {
+        state.linger = true;
         co_await WriteEarlyError(stream, Status::payload_too_large, "body_too_large",
                                  fmt::format("The request body is larger than the {} bytes this endpoint accepts.",
                                              body_limit),
@@ -442,6 +466,7 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
         Lowest(stream).expires_after(options_.body_timeout);
         co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
         if (ec == bhttp::error::body_limit) {
+          state.linger = true;
           co_await WriteEarlyError(stream, Status::payload_too_large, "body_too_large",
                                    fmt::format("The request body is larger than the {} bytes this endpoint accepts.",
                                                body_limit),
@@ -577,7 +602,7 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
       std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), remaining));
       std::size_t got = 0;
       try {
-        got = co_await workers_.Run([&, source] { return source->Read(chunk.data(), want); });
+        got = co_await workers_.Run([&] { return source->Read(chunk.data(), want); });
       } catch (const std::exception& e) {
         log::RequestIdScope scope(request_id);
         spdlog::error("reading the response body failed after {} of {} bytes: {}", length - remaining, length,
