@@ -200,7 +200,7 @@ TEST_CASE("JobQueue fails a job whose worker dies on its last allowed attempt", 
              Catch::Contains("worker-2") && Catch::Contains("stopped renewing its lease"));
 }
 
-TEST_CASE("JobQueue cancels queued and running jobs; the running worker learns it on renew", "[jobs]") {
+TEST_CASE("JobQueue cancels queued and running jobs, and the running worker learns it on renew", "[jobs]") {
   QueueFixture f;
   std::int64_t queued = f.queue.Enqueue("test.a", {});
   CHECK(f.queue.Cancel(queued));

@@ -195,7 +195,7 @@ TEST_CASE("Oversized headers get 431", "[http][unhappy]") {
   REQUIRE(app.Get("/healthz").status == 200);
 }
 
-TEST_CASE("Oversized bodies get 413; a route may raise its limit", "[http][unhappy]") {
+TEST_CASE("Oversized bodies get 413, and a route may raise its limit", "[http][unhappy]") {
   TestApp app(WithTestRoutes([](monotube::Config& c) { c.max_body_bytes = 64 * 1024; }));
   std::string big(100 * 1024, 'x');
   SECTION("declared length over the default limit") {
