@@ -3,12 +3,11 @@
 #   docker run -p 8080:8080 -v monotube-data:/data monotube
 # Package lists come from scripts/deps.sh, the same ones scripts/setup.sh installs.
 
+# RUN steps that need bash call it explicitly: SHELL is ignored by OCI-format builders
+# such as buildah, which would run them in dash.
 FROM debian:bookworm AS build
-SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 COPY scripts/deps.sh /tmp/deps.sh
-RUN . /tmp/deps.sh \
- && install_packages "${BUILD_PACKAGES[@]}" \
- && rm -rf /var/lib/apt/lists/*
+RUN ["/bin/bash", "-o", "pipefail", "-c", ". /tmp/deps.sh && install_packages \"${BUILD_PACKAGES[@]}\" && rm -rf /var/lib/apt/lists/*"]
 WORKDIR /src
 COPY . .
 # No ccache inside the image build: nothing would reuse the cache.
@@ -20,12 +19,9 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMONOTUBE_BUILD_TE
  && /out/usr/local/bin/monotube version
 
 FROM debian:bookworm-slim
-SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 COPY scripts/deps.sh /tmp/deps.sh
-RUN . /tmp/deps.sh \
- && install_packages "${RUNTIME_PACKAGES[@]}" \
- && rm -rf /var/lib/apt/lists/* /tmp/deps.sh \
- && groupadd --system --gid 10001 monotube \
+RUN ["/bin/bash", "-o", "pipefail", "-c", ". /tmp/deps.sh && install_packages \"${RUNTIME_PACKAGES[@]}\" && rm -rf /var/lib/apt/lists/* /tmp/deps.sh"]
+RUN groupadd --system --gid 10001 monotube \
  && useradd --system --uid 10001 --gid 10001 --home-dir /data --no-create-home \
       --shell /usr/sbin/nologin monotube \
  && mkdir -p /data \

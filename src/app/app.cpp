@@ -83,6 +83,11 @@ void App::RegisterRoutes() {
   router_.SetFallback([files = static_files_.get()](http::RequestContext& context) { return files->Serve(context); });
 }
 
+void App::AddPage(std::string_view pattern) {
+  router_.Get(std::string(pattern),
+              [files = static_files_.get()](http::RequestContext& context) { return files->ServeShell(context); });
+}
+
 void App::Start() {
   server_->Start();
   if (options_.handle_signals) {

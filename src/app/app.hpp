@@ -49,6 +49,11 @@ class App {
   // shutdown_timeout, job workers stop, threads join. Safe to call more than once.
   void Shutdown();
 
+  // Registers a page of the web UI: GET/HEAD of pattern (router syntax, e.g.
+  // "/watch/{video_id}") answers the UI shell, whose script renders the page. Modules
+  // call it for each page they add; paths that are no page answer 404.
+  void AddPage(std::string_view pattern);
+
   std::uint16_t port() const;
   std::uint16_t redirect_port() const;
   bool shutting_down() const noexcept { return shutting_down_; }

@@ -1,17 +1,57 @@
-// Entry point of every page: wires the shared header, then runs the page's own module,
-// chosen by <body data-page="…">. A new page adds one line to `pages`.
+// Entry point of the web UI. index.html is the only HTML document: this module wires
+// the shared header, finds the page for the current path in `routes`, and lets that
+// page's module render into <main>. A path no route matches shows the not-found view
+// (the server answers such paths with status 404 and this same shell).
+//
+// Adding a page: one line here, and App::AddPage("/same/{pattern}") on the server so
+// the path answers 200. Patterns use the server's syntax: "/watch/{video_id}".
 import { initHeader } from './header.js';
 
-const pages = {
-  home: () => import('./pages/home.js'),
-};
+const routes = [
+  { pattern: '/', load: () => import('./pages/home.js') },
+];
+
+const notFound = () => import('./pages/not-found.js');
+
+// "/channel/{user_id}" -> a matcher returning {user_id: "..."} or null.
+export function compile(pattern) {
+  const names = [];
+  const source = pattern
+    .split('/')
+    .map((segment) => {
+      const parameter = /^\{([a-z_]+)\}$/.exec(segment);
+      if (!parameter) return segment.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+      names.push(parameter[1]);
+      return '([^/]+)';
+    })
+    .join('/');
+  const regex = new RegExp(`^${source}$`);
+  return (path) => {
+    const match = regex.exec(path);
+    if (!match) return null;
+    return Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match[i + 1])]));
+  };
+}
+
+const compiled = routes.map((route) => ({ ...route, match: compile(route.pattern) }));
+
+function findPage(path) {
+  for (const route of compiled) {
+    const params = route.match(path);
+    if (params) return { load: route.load, params };
+  }
+  return { load: notFound, params: {} };
+}
 
 async function start() {
   initHeader();
-  const load = pages[document.body.dataset.page];
-  if (!load) return;
+  const main = document.getElementById('main');
+  const { load, params } = findPage(location.pathname);
   const page = await load();
-  await page.init?.();
+  document.body.dataset.page = page.name;
+  if (page.title) document.title = `${page.title} · monotube`;
+  await page.render(main, params);
+  main.removeAttribute('aria-busy');
 }
 
 start().catch((error) => {

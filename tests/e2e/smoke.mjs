@@ -172,6 +172,10 @@ async function main() {
           'the page is served with the strict CSP');
         assert.ok((await page.title()).trim().length > 0, 'the page has a title');
         await checkHeader(page);
+        // The page module ran: the shell's <main> holds the home page.
+        assert.match(await page.getByRole('heading', { level: 1 }).innerText(), /Latest videos/);
+        assert.equal(await page.locator('body').getAttribute('data-page'), 'home');
+        assert.equal(await page.locator('main').getAttribute('aria-busy'), null, 'the page finished rendering');
         await page.screenshot({ path: path.join(resultsDir, `home-${viewport.name}.png`), fullPage: true });
         assert.deepEqual(await cspViolations(page), [], 'no CSP violations');
         assert.equal(problems.length, 0, `problems while loading:\n${describe(problems)}`);

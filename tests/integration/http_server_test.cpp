@@ -128,6 +128,22 @@ TEST_CASE("Router gives path parameters, JSON 404 and 405 with Allow", "[http][r
   REQUIRE(head.Header("Content-Length") == std::to_string(std::string(R"({"status":"ok"})").size()));
 }
 
+TEST_CASE("UI pages answer the shell, and other paths answer 404 with it for browsers", "[http][ui]") {
+  TestAppOptions options;
+  options.extra_routes = [](monotube::http::Router&, monotube::app::App& app) { app.AddPage("/test-page/{id}"); };
+  TestApp app(std::move(options));
+  auto home = app.Get("/", {{"Accept", "text/html"}});
+  REQUIRE(home.status == 200);
+  auto page = app.Get("/test-page/abc", {{"Accept", "text/html"}});
+  REQUIRE(page.status == 200);
+  REQUIRE(page.body == home.body);
+  REQUIRE_THAT(page.Header("Content-Security-Policy"), Catch::Contains("script-src 'self'"));
+  auto missing = app.Get("/test-page/abc/more", {{"Accept", "text/html"}});
+  REQUIRE(missing.status == 404);
+  REQUIRE(missing.body == home.body);
+  RequireJsonError(app.Send("POST", "/test-page/abc"), 405, "method_not_allowed");
+}
+
 TEST_CASE("Errors become one JSON shape and internal details stay in the log", "[http][errors]") {
   TestApp app(WithTestRoutes());
   auto failed = app.Get("/api/test/fail");

@@ -46,8 +46,7 @@ class Site {
  public:
   explicit Site(StaticFilesOptions options = {}) {
     root_ = dir_.path() / "static";
-    WriteFile(root_ / "index.html", "<!doctype html><title>home</title>");
-    WriteFile(root_ / "404.html", "<!doctype html><title>lost</title><h1>Nothing here</h1>");
+    WriteFile(root_ / "index.html", "<!doctype html><title>monotube</title><main id=\"main\"></main>");
     WriteFile(root_ / "css/app.css", "body{color:red}");
     WriteFile(root_ / "js/app.js", "export const answer = 42;\n");
     WriteFile(root_ / "js/mod.mjs", "export {};\n");
@@ -88,6 +87,20 @@ class Site {
 
   Served Get(const std::string& target, const Headers& headers = {}, Verb method = Verb::get,
              WorkerPool* pool = nullptr, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    return Call(false, target, headers, method, pool, timeout);
+  }
+  // What a UI page route answers (StaticFiles::ServeShell).
+  Served Shell(const std::string& target, const Headers& headers = {}, Verb method = Verb::get) {
+    return Call(true, target, headers, method, nullptr, std::chrono::seconds(10));
+  }
+
+  const fs::path& root() const { return root_; }
+  const std::string& big() const { return big_; }
+  StaticFiles& files() { return *files_; }
+
+ private:
+  Served Call(bool shell, const std::string& target, const Headers& headers, Verb method, WorkerPool* pool,
+              std::chrono::milliseconds timeout) {
     Request request;
     request.method = method;
     request.target = target;
@@ -99,7 +112,8 @@ class Site {
     RequestContext context(request, "test-request", pool ? *pool : workers_);
 
     boost::asio::io_context io;
-    std::future<Response> future = boost::asio::co_spawn(io, files_->Serve(context), boost::asio::use_future);
+    std::future<Response> future = boost::asio::co_spawn(
+        io, shell ? files_->ServeShell(context) : files_->Serve(context), boost::asio::use_future);
     io.run_for(timeout);
     if (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
       throw std::runtime_error("Serve did not finish for " + target);
@@ -121,11 +135,6 @@ class Site {
     return served;
   }
 
-  const fs::path& root() const { return root_; }
-  const std::string& big() const { return big_; }
-  StaticFiles& files() { return *files_; }
-
- private:
   test::TempDir dir_{"monotube-static-test"};
   fs::path root_;
   std::string big_;
@@ -172,7 +181,7 @@ TEST_CASE("StaticFiles serves index.html for the root and for folders", "[static
   Site site;
   Served home = site.Get("/");
   CHECK(home.status() == 200);
-  CHECK(home.body == "<!doctype html><title>home</title>");
+  CHECK(home.body == "<!doctype html><title>monotube</title><main id=\"main\"></main>");
   CHECK(home.Header("Content-Type") == "text/html; charset=utf-8");
   CHECK(home.Header("Cache-Control") == "no-cache");
   CHECK(site.Get("/?utm=1").body == home.body);
@@ -339,12 +348,12 @@ TEST_CASE("StaticFiles refuses every way out of its folder", "[static]") {
   CHECK(site.Get("/alias.css").body == "body{color:red}");
 }
 
-TEST_CASE("StaticFiles answers 404 with the friendly page for browsers and JSON otherwise", "[static]") {
+TEST_CASE("StaticFiles answers 404 with the UI shell for browsers and JSON otherwise", "[static]") {
   Site site;
   Served browser = site.Get("/no-such-page", {{"Accept", "text/html,application/xhtml+xml,*/*;q=0.8"}});
   CHECK(browser.status() == 404);
   CHECK(browser.Header("Content-Type") == "text/html; charset=utf-8");
-  CHECK(browser.body.find("Nothing here") != std::string::npos);
+  CHECK(browser.body.find("<main id=\"main\">") != std::string::npos);
   CHECK(browser.Header("Vary") == "Accept");
 
   Served api = site.Get("/no-such-page", {{"Accept", "application/json"}});
@@ -358,11 +367,32 @@ TEST_CASE("StaticFiles answers 404 with the friendly page for browsers and JSON 
   CHECK(head.body.empty());
   CHECK(head.response.stream_length == browser.body.size());
 
-  Site without_page;
-  fs::remove(without_page.root() / "404.html");
-  Served fallback = without_page.Get("/nope", {{"Accept", "text/html"}});
+  Site without_shell;
+  fs::remove(without_shell.root() / "index.html");
+  Served fallback = without_shell.Get("/nope", {{"Accept", "text/html"}});
   CHECK(fallback.status() == 404);
   CHECK(fallback.Header("Content-Type") == "application/json");
+}
+
+TEST_CASE("StaticFiles serves the UI shell for page routes, with validators", "[static]") {
+  Site site;
+  Served page = site.Shell("/watch/abc123?t=10");
+  CHECK(page.status() == 200);
+  CHECK(page.Header("Content-Type") == "text/html; charset=utf-8");
+  CHECK(page.body == site.Get("/").body);
+  CHECK(page.Header("Cache-Control") == "no-cache");
+  REQUIRE_FALSE(page.Header("ETag").empty());
+  CHECK(site.Shell("/watch/abc123", {{"If-None-Match", page.Header("ETag")}}).status() == 304);
+  Served head = site.Shell("/watch/abc123", {}, Verb::head);
+  CHECK(head.status() == 200);
+  CHECK(head.body.empty());
+
+  Site without_shell;
+  fs::remove(without_shell.root() / "index.html");
+  Served missing = without_shell.Shell("/watch/abc123");
+  CHECK(missing.status() == 500);
+  CHECK(missing.body.find("ui_missing") != std::string::npos);
+  CHECK(missing.body.find(without_shell.root().string()) == std::string::npos);
 }
 
 TEST_CASE("StaticFiles answers hot files from memory without a worker hop", "[static]") {

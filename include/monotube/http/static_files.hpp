@@ -30,10 +30,15 @@ class StaticFiles {
   StaticFiles(const StaticFiles&) = delete;
   StaticFiles& operator=(const StaticFiles&) = delete;
 
-  // For GET/HEAD. "/" serves index.html. A missing file answers 404: the friendly
-  // 404.html for browsers (Accept: text/html), the JSON error otherwise. The
-  // StaticFiles must outlive the returned coroutine.
+  // For GET/HEAD. "/" serves index.html. A missing file answers 404: for browsers
+  // (Accept: text/html) the UI shell, whose script shows the not-found view; the JSON
+  // error otherwise. The StaticFiles must outlive the returned coroutine.
   boost::asio::awaitable<Response> Serve(RequestContext& context) const;
+
+  // The web UI shell (index.html) with status 200, whatever the path: the handler for
+  // the routes of UI pages (e.g. /watch/{video_id}); the shell's script renders the page
+  // that matches the path. With ETag/Last-Modified like any file.
+  boost::asio::awaitable<Response> ServeShell(RequestContext& context) const;
 
   // Bytes of file content held in the cache (for tests and metrics).
   std::size_t cached_bytes() const;

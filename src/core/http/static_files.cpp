@@ -209,6 +209,9 @@ CheckedPath CheckPath(const Request& request) {
 
 }  // namespace
 
+// The one HTML document of the web UI; every page is a script module rendered into it.
+constexpr std::string_view kShellFile = "index.html";
+
 class StaticFiles::Impl {
  public:
   Impl(fs::path root, StaticFilesOptions options) : options_(options) {
@@ -236,6 +239,15 @@ class StaticFiles::Impl {
     if (checked.verdict == PathVerdict::kServe) entry = co_await Find(context, checked.relative);
     if (!entry) co_return co_await NotFoundResponse(context);
     co_return Respond(request, *entry);
+  }
+
+  boost::asio::awaitable<Response> ServeShell(RequestContext& context) const {
+    std::shared_ptr<const FileEntry> shell = co_await Find(context, std::string(kShellFile));
+    if (!shell) {
+      context.Log(spdlog::level::err, "the web UI shell {} is missing from {}", kShellFile, root_.string());
+      co_return Response::Error(Status::internal_server_error, "ui_missing", "The web UI is not installed.");
+    }
+    co_return Respond(context.request, *shell);
   }
 
   std::size_t cached_bytes() const {
@@ -269,7 +281,9 @@ class StaticFiles::Impl {
     Response response;
     std::shared_ptr<const FileEntry> page;
     if (request.Header("Accept").find("text/html") != std::string_view::npos) {
-      page = co_await Find(context, "404.html");
+      // The shell with status 404: its script finds no page for this path and shows
+      // the not-found view, inside the usual header.
+      page = co_await Find(context, std::string(kShellFile));
     }
     if (page && page->content) {
       response = Response::Text(std::string(), kHtmlType, Status::not_found);
@@ -481,6 +495,10 @@ StaticFiles::StaticFiles(std::filesystem::path root, StaticFilesOptions options)
     : impl_(std::make_unique<Impl>(std::move(root), options)) {}
 
 StaticFiles::~StaticFiles() = default;
+
+boost::asio::awaitable<Response> StaticFiles::ServeShell(RequestContext& context) const {
+  return impl_->ServeShell(context);
+}
 
 boost::asio::awaitable<Response> StaticFiles::Serve(RequestContext& context) const {
   return impl_->Serve(context);

@@ -1,8 +1,12 @@
 // The home page: shelves of video cards (latest for now; trending and subscriptions
 // join later). Until the videos API exists, the shelf shows its empty state and no
 // request is made.
-import { replaceChildren } from '../dom.js';
+import { h, replaceChildren } from '../dom.js';
 import { renderVideoCard } from '../components/video-card.js';
+import { emptyScreenArt } from '../components/art.js';
+
+export const name = 'home';
+export const title = null;  // the site name alone
 
 // Fills a shelf's grid, or shows its empty state when there is nothing to show.
 export function showVideos(grid, empty, videos) {
@@ -12,4 +16,20 @@ export function showVideos(grid, empty, videos) {
   grid.removeAttribute('aria-busy');
 }
 
-export function init() {}
+export function render(main) {
+  const grid = h('ul', { class: 'video-grid', id: 'latest-grid', dataset: { feed: 'latest' }, hidden: true });
+  const empty = h('div', { class: 'empty-state', id: 'latest-empty' },
+    emptyScreenArt(),
+    h('h2', { class: 'empty-state__title', text: 'No videos yet' }),
+    h('p', {
+      class: 'empty-state__text',
+      text: 'This monotube is brand new. When creators upload videos, the newest ones will show up right here.',
+    }),
+    h('a', { class: 'button button--primary', href: '/login', text: 'Sign in to upload' }));
+  replaceChildren(main,
+    h('section', { class: 'shelf', 'aria-labelledby': 'latest-title' },
+      h('div', { class: 'shelf__header' },
+        h('h1', { class: 'shelf__title', id: 'latest-title', text: 'Latest videos' })),
+      grid,
+      empty));
+}
