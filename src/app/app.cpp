@@ -11,14 +11,6 @@
 namespace monotube::app {
 namespace {
 
-db::DatabaseOptions DatabaseOptionsFrom(const Config& config) {
-  db::DatabaseOptions options;
-  options.url = config.database_url;
-  options.sqlite_path = config.data_dir / "monotube.db";
-  options.pool_size = config.database_pool_size;
-  return options;
-}
-
 http::ServerOptions ServerOptionsFrom(const Config& config) {
   http::ServerOptions options;
   options.host = config.listen_host;
@@ -43,16 +35,23 @@ http::ServerOptions ServerOptionsFrom(const Config& config) {
 
 }  // namespace
 
+std::unique_ptr<db::Database> OpenDatabase(const Config& config, std::size_t pool_size) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) throw ConfigError("data_dir: cannot create '" + config.data_dir.string() + "': " + ec.message());
+  db::DatabaseOptions options;
+  options.url = config.database_url;
+  options.sqlite_path = config.data_dir / "monotube.db";
+  options.pool_size = pool_size;
+  return std::make_unique<db::Database>(options);
+}
+
 App::App(Config config, AppOptions options)
     : config_(std::move(config)),
       options_(std::move(options)),
       clock_(options_.clock ? options_.clock : &system_clock_),
       io_(static_cast<int>(config_.io_threads)) {
-  std::error_code ec;
-  std::filesystem::create_directories(config_.data_dir, ec);
-  if (ec) throw ConfigError("data_dir: cannot create '" + config_.data_dir.string() + "': " + ec.message());
-
-  database_ = std::make_unique<db::Database>(DatabaseOptionsFrom(config_));
+  database_ = OpenDatabase(config_, config_.database_pool_size);
   auto migrated = db::Migrate(*database_, *clock_);
   spdlog::info("database {} at schema version {}{}", database_->Describe(), migrated.to_version,
                migrated.applied ? fmt::format(" ({} migration(s) applied)", migrated.applied) : "");

@@ -27,6 +27,10 @@
 
 namespace monotube::app {
 
+// The database a configuration names (SQLite in data_dir, created with its folder, or
+// PostgreSQL), not yet migrated. For App and for one-shot commands (pool_size 1).
+std::unique_ptr<db::Database> OpenDatabase(const Config& config, std::size_t pool_size);
+
 struct AppOptions {
   const Clock* clock = nullptr;          // null = the system clock
   bool handle_signals = true;            // SIGTERM/SIGINT start a graceful shutdown

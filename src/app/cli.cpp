@@ -61,17 +61,10 @@ int Serve(const CommandLine& command_line) {
 }
 
 int Migrate(const CommandLine& command_line) {
-  Config config = LoadFromCommandLine(command_line);
-  std::error_code ec;
-  std::filesystem::create_directories(config.data_dir, ec);
-  db::DatabaseOptions options;
-  options.url = config.database_url;
-  options.sqlite_path = config.data_dir / "monotube.db";
-  options.pool_size = 1;
-  db::Database database(options);
+  auto database = OpenDatabase(LoadFromCommandLine(command_line), 1);
   SystemClock clock;
-  auto result = db::Migrate(database, clock);
-  std::cout << "database " << database.Describe() << ": schema version " << result.from_version << " -> "
+  auto result = db::Migrate(*database, clock);
+  std::cout << "database " << database->Describe() << ": schema version " << result.from_version << " -> "
             << result.to_version << " (" << result.applied << " migration(s) applied)\n";
   return 0;
 }
@@ -81,17 +74,10 @@ struct NewUserArgs {
 };
 
 int CreateUser(const CommandLine& command_line, const NewUserArgs& args) {
-  Config config = LoadFromCommandLine(command_line);
-  std::error_code ec;
-  std::filesystem::create_directories(config.data_dir, ec);
-  db::DatabaseOptions options;
-  options.url = config.database_url;
-  options.sqlite_path = config.data_dir / "monotube.db";
-  options.pool_size = 1;
-  db::Database database(options);
+  auto database = OpenDatabase(LoadFromCommandLine(command_line), 1);
   SystemClock clock;
-  db::Migrate(database, clock);
-  auth::UserService users(database, clock);
+  db::Migrate(*database, clock);
+  auth::UserService users(*database, clock);
   auto user = users.CreateUser({args.username, args.email, args.password, args.role});
   std::cout << "created " << user.role << " '" << user.username << "' (id " << user.public_id << ")\n";
   return 0;

@@ -107,31 +107,28 @@ std::optional<HttpResult> RawConnection::ReadResponse(std::chrono::milliseconds 
       pending_.clear();
       return parsed;
     }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return std::nullopt;
-    pollfd fd{socket_.native_handle(), POLLIN, 0};
-    if (::poll(&fd, 1, static_cast<int>(left.count())) <= 0) continue;
-    char buffer[65536];
-    boost::system::error_code ec;
-    std::size_t n = socket_.read_some(boost::asio::buffer(buffer), ec);
-    if (ec) closed_ = true;
-    pending_.append(buffer, n);
+    if (!ReadMore(deadline)) return std::nullopt;
   }
 }
 
 bool RawConnection::WaitClosed(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!closed_) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd fd{socket_.native_handle(), POLLIN, 0};
-    if (::poll(&fd, 1, static_cast<int>(left.count())) <= 0) continue;
-    char buffer[65536];
-    boost::system::error_code ec;
-    std::size_t n = socket_.read_some(boost::asio::buffer(buffer), ec);
-    if (ec) closed_ = true;
-    pending_.append(buffer, n);
+    if (!ReadMore(deadline)) return false;
   }
+  return true;
+}
+
+bool RawConnection::ReadMore(std::chrono::steady_clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  if (left.count() <= 0) return false;
+  pollfd fd{socket_.native_handle(), POLLIN, 0};
+  if (::poll(&fd, 1, static_cast<int>(left.count())) <= 0) return true;  // the caller re-checks the deadline
+  char buffer[65536];
+  boost::system::error_code ec;
+  std::size_t n = socket_.read_some(boost::asio::buffer(buffer), ec);
+  if (ec) closed_ = true;
+  pending_.append(buffer, n);
   return true;
 }
 

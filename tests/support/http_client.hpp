@@ -46,6 +46,10 @@ class RawConnection {
   bool WaitClosed(std::chrono::milliseconds timeout);
 
  private:
+  // Waits for bytes (or the close) until deadline and appends them to pending_;
+  // false once the deadline has passed.
+  bool ReadMore(std::chrono::steady_clock::time_point deadline);
+
   boost::asio::io_context io_;
   boost::asio::ip::tcp::socket socket_;
   std::string pending_;

@@ -358,6 +358,17 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
     metrics_.ObserveRequest("(unparsed)", "-", static_cast<int>(status), 0);
   }
 
+  // 413, then a lingering close: the client may still be sending the body.
+  template <class Stream>
+  asio::awaitable<void> WriteBodyTooLarge(Stream& stream, ConnectionState& state, std::size_t body_limit,
+                                          std::string_view remote) {
+    state.linger = true;
+    co_await WriteEarlyError(stream, Status::payload_too_large, "body_too_large",
+                             fmt::format("The request body is larger than the {} bytes this endpoint accepts.",
+                                         body_limit),
+                             remote);
+  }
+
   template <class Stream>
   asio::awaitable<void> Serve(Stream& stream, ConnectionState& state, const std::string& remote, bool redirect_only) {
     constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
@@ -449,11 +460,7 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
       parser.body_limit(body_limit);
       auto length = parser.content_length();
       if (length && *length > body_limit) {
-        state.linger = true;
-        co_await WriteEarlyError(stream, Status::payload_too_large, "body_too_large",
-                                 fmt::format("The request body is larger than the {} bytes this endpoint accepts.",
-                                             body_limit),
-                                 remote);
+        co_await WriteBodyTooLarge(stream, state, body_limit, remote);
         co_return;
       }
       if (!parser.is_done()) {
@@ -466,11 +473,7 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
         Lowest(stream).expires_after(options_.body_timeout);
         co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
         if (ec == bhttp::error::body_limit) {
-          state.linger = true;
-          co_await WriteEarlyError(stream, Status::payload_too_large, "body_too_large",
-                                   fmt::format("The request body is larger than the {} bytes this endpoint accepts.",
-                                               body_limit),
-                                   remote);
+          co_await WriteBodyTooLarge(stream, state, body_limit, remote);
           co_return;
         }
         if (ec == beast::error::timeout) {
