@@ -49,7 +49,8 @@ std::unique_ptr<db::Database> OpenDatabase(const Config& config, std::size_t poo
 App::App(Config config, AppOptions options)
     : config_(std::move(config)),
       options_(std::move(options)),
-      clock_(options_.clock ? options_.clock : &system_clock_) {
+      clock_(options_.clock ? options_.clock : &system_clock_),
+      io_(static_cast<int>(config_.io_threads)) {
   database_ = OpenDatabase(config_, config_.database_pool_size);
   auto migrated = db::Migrate(*database_, *clock_);
   spdlog::info("database {} at schema version {}{}", database_->Describe(), migrated.to_version,
@@ -67,14 +68,7 @@ App::App(Config config, AppOptions options)
   workers_ = std::make_unique<WorkerPool>(config_.worker_threads, /*max_queued=*/4096);
   static_files_ = std::make_unique<http::StaticFiles>(config_.static_dir);
   RegisterRoutes();
-  std::vector<boost::asio::io_context*> connection_contexts{&io_};
-  for (unsigned i = 1; i < config_.io_threads; ++i) {
-    extra_io_.push_back(std::make_unique<boost::asio::io_context>(1));
-    extra_io_work_.push_back(boost::asio::make_work_guard(*extra_io_.back()));
-    connection_contexts.push_back(extra_io_.back().get());
-  }
-  server_ = std::make_unique<http::Server>(io_, ServerOptionsFrom(config_), router_, *workers_, metrics_,
-                                           std::move(connection_contexts));
+  server_ = std::make_unique<http::Server>(io_, ServerOptionsFrom(config_), router_, *workers_, metrics_);
 }
 
 App::~App() {
@@ -104,8 +98,7 @@ void App::Start() {
     });
   }
   if (config_.job_workers > 0) job_runner_->Start();
-  io_threads_.emplace_back([this] { io_.run(); });
-  for (auto& context : extra_io_) io_threads_.emplace_back([io = context.get()] { io->run(); });
+  for (unsigned i = 0; i < config_.io_threads; ++i) io_threads_.emplace_back([this] { io_.run(); });
   started_ = true;
   spdlog::info("monotube {} ready: {} IO thread(s), {} worker thread(s), {} job worker(s)", MONOTUBE_VERSION,
                config_.io_threads, workers_->threads(), config_.job_workers);
@@ -135,8 +128,6 @@ void App::Shutdown() {
     signals_->cancel(ignored);
   }
   io_.stop();
-  extra_io_work_.clear();
-  for (auto& context : extra_io_) context->stop();
   for (auto& thread : io_threads_)
     if (thread.joinable() && thread.get_id() != std::this_thread::get_id()) thread.join();
   workers_->Stop();

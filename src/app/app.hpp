@@ -10,7 +10,6 @@
 #include <thread>
 #include <vector>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
@@ -85,11 +84,7 @@ class App {
   std::unique_ptr<jobs::JobQueue> job_queue_;
   std::unique_ptr<jobs::JobRunner> job_runner_;
   std::unique_ptr<WorkerPool> workers_;
-  // io_ runs the acceptors, signals and timers and serves connections too; with N IO
-  // threads, N-1 more single-threaded contexts share the connections (one thread each).
-  boost::asio::io_context io_{1};
-  std::vector<std::unique_ptr<boost::asio::io_context>> extra_io_;
-  std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> extra_io_work_;
+  boost::asio::io_context io_;
   http::Router router_;
   std::unique_ptr<http::StaticFiles> static_files_;
   std::unique_ptr<http::Server> server_;

@@ -7,8 +7,6 @@
 #include <memory>
 #include <string>
 
-#include <vector>
-
 #include <boost/asio/io_context.hpp>
 
 #include "monotube/http/router.hpp"
@@ -40,11 +38,8 @@ struct ServerOptions {
 
 class Server {
  public:
-  // io runs the acceptors and timers. Connections are spread round-robin over
-  // connection_contexts (empty = io): one single-threaded io_context per IO thread
-  // scales across cores without the locking of one context shared by many threads.
   Server(boost::asio::io_context& io, ServerOptions options, const Router& router, WorkerPool& workers,
-         Metrics& metrics, std::vector<boost::asio::io_context*> connection_contexts = {});
+         Metrics& metrics);
   ~Server();
 
   // Binds and starts accepting; throws std::runtime_error naming the address on failure.

@@ -101,11 +101,8 @@ std::pair<std::string, std::string> SplitHostPort(std::string_view host_header) 
 
 class Server::Impl : public std::enable_shared_from_this<Impl> {
  public:
-  Impl(asio::io_context& io, ServerOptions options, const Router& router, WorkerPool& workers, Metrics& metrics,
-       std::vector<asio::io_context*> connection_contexts)
+  Impl(asio::io_context& io, ServerOptions options, const Router& router, WorkerPool& workers, Metrics& metrics)
       : io_(io),
-        connection_contexts_(connection_contexts.empty() ? std::vector<asio::io_context*>{&io}
-                                                         : std::move(connection_contexts)),
         options_(std::move(options)),
         router_(router),
         workers_(workers),
@@ -215,9 +212,7 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
   static asio::awaitable<void> AcceptLoop(std::shared_ptr<Impl> self, tcp::acceptor& acceptor, bool redirect_only) {
     asio::steady_timer backoff(self->acceptor_strand_);
     while (acceptor.is_open()) {
-      // Only this loop touches next_context_ (it runs on the acceptor strand).
-      asio::io_context& context = *self->connection_contexts_[self->next_context_++ % self->connection_contexts_.size()];
-      auto strand = asio::make_strand(context);
+      auto strand = asio::make_strand(self->io_);
       tcp::socket socket(strand);
       beast::error_code ec;
       co_await acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
@@ -670,8 +665,6 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   asio::io_context& io_;
-  std::vector<asio::io_context*> connection_contexts_;
-  std::size_t next_context_ = 0;
   ServerOptions options_;
   const Router& router_;
   WorkerPool& workers_;
@@ -690,8 +683,8 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
 };
 
 Server::Server(asio::io_context& io, ServerOptions options, const Router& router, WorkerPool& workers,
-               Metrics& metrics, std::vector<asio::io_context*> connection_contexts)
-    : impl_(std::make_shared<Impl>(io, std::move(options), router, workers, metrics, std::move(connection_contexts))) {}
+               Metrics& metrics)
+    : impl_(std::make_shared<Impl>(io, std::move(options), router, workers, metrics)) {}
 
 Server::~Server() = default;
 void Server::Start() { impl_->Start(); }
