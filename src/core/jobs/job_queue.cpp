@@ -160,6 +160,31 @@ std::vector<JobSummary> FailAbandoned(soci::session& session, long long now, boo
   return abandoned;
 }
 
+struct ChangedJob {
+  std::string type;
+  int attempts = 0;
+};
+
+// One state transition of one job, in a transaction: bind(update, now) binds the
+// UPDATE's placeholders, in order. When the UPDATE changed the job, returns its type
+// and attempts for the log line; nullopt when the job was not in the state the UPDATE
+// requires (gone, finished, or held by another worker).
+template <class Bind>
+std::optional<ChangedJob> ChangeJob(db::Database& database, const Clock& clock, long long job_id,
+                                    const std::string& sql, Bind bind) {
+  return database.InTransaction([&](soci::session& session) -> std::optional<ChangedJob> {
+    long long now = clock.NowMs();
+    DynamicStatement update(session);
+    bind(update, now);
+    update.Run(sql);
+    if (update.affected_rows() != 1) return std::nullopt;
+    ChangedJob job;
+    session << "SELECT type, attempts FROM jobs WHERE id = :id", soci::use(job_id), soci::into(job.type),
+        soci::into(job.attempts);
+    return job;
+  });
+}
+
 }  // namespace
 
 JobQueue::JobQueue(db::Database& database, const Clock& clock) : database_(database), clock_(clock) {}
@@ -288,22 +313,12 @@ bool JobQueue::Complete(std::int64_t id, std::string_view worker_id) {
   CheckWorkerId(worker_id);
   std::string owner(worker_id);
   long long job_id = id;
-  std::string type;
-  int attempts = 0;
-  bool completed = database_.InTransaction([&](soci::session& session) {
-    long long now = clock_.NowMs();
-    DynamicStatement update(session);
-    update.Use(now).Use(job_id).Use(owner);
-    update.Run(
-        "UPDATE jobs SET state = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, updated_at = :now "
-        "WHERE id = :id AND state = 'running' AND lease_owner = :owner");
-    if (update.affected_rows() != 1) return false;
-    session << "SELECT type, attempts FROM jobs WHERE id = :id", soci::use(job_id), soci::into(type),
-        soci::into(attempts);
-    return true;
-  });
-  if (completed) spdlog::info("job {} ({}) succeeded after {}", id, type, Plural(attempts, "attempt"));
-  return completed;
+  auto job = ChangeJob(database_, clock_, job_id,
+                       "UPDATE jobs SET state = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, "
+                       "updated_at = :now WHERE id = :id AND state = 'running' AND lease_owner = :owner",
+                       [&](DynamicStatement& update, const long long& now) { update.Use(now).Use(job_id).Use(owner); });
+  if (job) spdlog::info("job {} ({}) succeeded after {}", id, job->type, Plural(job->attempts, "attempt"));
+  return job.has_value();
 }
 
 FailOutcome JobQueue::Fail(std::int64_t id, std::string_view worker_id, std::string error) {
@@ -358,62 +373,36 @@ bool JobQueue::Release(std::int64_t id, std::string_view worker_id) {
   CheckWorkerId(worker_id);
   std::string owner(worker_id);
   long long job_id = id;
-  std::string type;
-  bool released = database_.InTransaction([&](soci::session& session) {
-    long long now = clock_.NowMs();
-    DynamicStatement update(session);
-    update.Use(now).Use(job_id).Use(owner);
-    update.Run(
-        "UPDATE jobs SET state = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, "
-        "lease_owner = NULL, lease_expires_at = NULL, updated_at = :now "
-        "WHERE id = :id AND state = 'running' AND lease_owner = :owner");
-    if (update.affected_rows() != 1) return false;
-    session << "SELECT type FROM jobs WHERE id = :id", soci::use(job_id), soci::into(type);
-    return true;
-  });
-  if (released)
-    spdlog::info("job {} ({}) released by {}, which is stopping; it will run again", id, type, owner);
-  return released;
+  auto job = ChangeJob(database_, clock_, job_id,
+                       "UPDATE jobs SET state = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 "
+                       "END, lease_owner = NULL, lease_expires_at = NULL, updated_at = :now "
+                       "WHERE id = :id AND state = 'running' AND lease_owner = :owner",
+                       [&](DynamicStatement& update, const long long& now) { update.Use(now).Use(job_id).Use(owner); });
+  if (job) spdlog::info("job {} ({}) released by {}, which is stopping; it will run again", id, job->type, owner);
+  return job.has_value();
 }
 
 bool JobQueue::Cancel(std::int64_t id) {
   long long job_id = id;
-  std::string type;
-  bool cancelled = database_.InTransaction([&](soci::session& session) {
-    long long now = clock_.NowMs();
-    DynamicStatement update(session);
-    update.Use(now).Use(job_id);
-    update.Run(
-        "UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, updated_at = :now "
-        "WHERE id = :id AND state IN ('queued', 'running')");
-    if (update.affected_rows() != 1) return false;
-    session << "SELECT type FROM jobs WHERE id = :id", soci::use(job_id), soci::into(type);
-    return true;
-  });
-  if (cancelled) spdlog::info("job {} ({}) cancelled", id, type);
-  return cancelled;
+  auto job = ChangeJob(database_, clock_, job_id,
+                       "UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, "
+                       "updated_at = :now WHERE id = :id AND state IN ('queued', 'running')",
+                       [&](DynamicStatement& update, const long long& now) { update.Use(now).Use(job_id); });
+  if (job) spdlog::info("job {} ({}) cancelled", id, job->type);
+  return job.has_value();
 }
 
 bool JobQueue::Retry(std::int64_t id) {
   long long job_id = id;
-  std::string type;
-  bool queued = database_.InTransaction([&](soci::session& session) {
-    long long now = clock_.NowMs();
-    DynamicStatement update(session);
-    update.Use(now).Use(now).Use(job_id);
-    update.Run(
-        "UPDATE jobs SET state = 'queued', attempts = 0, run_at = :run_at, lease_owner = NULL, "
-        "lease_expires_at = NULL, updated_at = :now WHERE id = :id AND state IN ('failed', 'cancelled')");
-    if (update.affected_rows() != 1) return false;
-    session << "SELECT type FROM jobs WHERE id = :id", soci::use(job_id), soci::into(type);
-    return true;
-  });
-  if (queued) {
-    spdlog::info("job {} ({}) queued again by a retry", id, type);
-    std::lock_guard lock(listeners_mutex_);
-    for (const auto& [token, listener] : listeners_) listener();
-  }
-  return queued;
+  auto job = ChangeJob(database_, clock_, job_id,
+                       "UPDATE jobs SET state = 'queued', attempts = 0, run_at = :run_at, lease_owner = NULL, "
+                       "lease_expires_at = NULL, updated_at = :now WHERE id = :id AND state IN ('failed', 'cancelled')",
+                       [&](DynamicStatement& update, const long long& now) { update.Use(now).Use(now).Use(job_id); });
+  if (!job) return false;
+  spdlog::info("job {} ({}) queued again by a retry", id, job->type);
+  std::lock_guard lock(listeners_mutex_);
+  for (const auto& [token, listener] : listeners_) listener();
+  return true;
 }
 
 std::optional<JobRecord> JobQueue::Get(std::int64_t id) {
