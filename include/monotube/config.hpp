@@ -50,6 +50,19 @@ struct Config {
 
   std::string log_level = "info";
 
+  // Accounts
+  bool signup_open = true;                  // false = only admins (CLI, admin API) create accounts
+  std::string signup_role = "creator";      // role of self-registered accounts: viewer or creator
+  std::int64_t session_ttl_days = 30;       // a session unused this long expires
+  std::size_t login_max_failures = 10;      // failed log-ins per account per minute
+  std::size_t login_max_failures_per_address = 30;  // failed log-ins per client address per minute
+  std::size_t signup_max_per_address = 20;  // sign-ups per client address per hour
+  std::size_t reset_max_per_address = 10;   // reset requests per client address per hour
+  std::string trusted_proxies;              // load balancers whose X-Forwarded-For is believed
+  std::string admin_username;               // first admin, made on start when there is no admin
+  std::string admin_email;
+  std::string admin_password;
+
   // Where the values came from, for `monotube config` style diagnostics.
   std::filesystem::path config_file;
 };

@@ -3,6 +3,7 @@
 // to a status and {"error":{"code","message"}}. The message is shown to the client,
 // so it must be written for a person and never carry internal details.
 #include <cstdint>
+#include <map>
 #include <stdexcept>
 #include <string>
 
@@ -46,6 +47,56 @@ class RateLimited : public Error {
 
  private:
   std::int64_t retry_after_seconds_;
+};
+
+// Several fields of one form are wrong at once: the answer carries the status, code and
+// message of the first, and every field's own code and message, so a form can show each
+// next to its field. Collect them with FieldErrors.
+class InvalidFields : public Error {
+ public:
+  struct Field {
+    std::string code;
+    std::string message;
+  };
+  InvalidFields(int status, std::string code, const std::string& message, std::map<std::string, Field> fields)
+      : Error(status, std::move(code), message), fields_(std::move(fields)) {}
+  const std::map<std::string, Field>& fields() const noexcept { return fields_; }
+
+ private:
+  std::map<std::string, Field> fields_;
+};
+
+// Runs each field's checks, keeps the first Error each field throws, then throws
+// InvalidFields if any field failed:
+//   FieldErrors errors;
+//   errors.Check("username", [&] { ValidateUsername(username); });
+//   errors.ThrowIfAny();
+class FieldErrors {
+ public:
+  template <class F>
+  void Check(const std::string& field, F&& check) {
+    if (fields_.contains(field)) return;
+    try {
+      check();
+    } catch (const Error& e) {
+      if (first_status_ == 0) {
+        first_status_ = e.status();
+        first_code_ = e.code();
+        first_message_ = e.what();
+      }
+      fields_.emplace(field, InvalidFields::Field{e.code(), e.what()});
+    }
+  }
+  bool empty() const noexcept { return fields_.empty(); }
+  void ThrowIfAny() const {
+    if (!fields_.empty()) throw InvalidFields(first_status_, first_code_, first_message_, fields_);
+  }
+
+ private:
+  std::map<std::string, InvalidFields::Field> fields_;
+  int first_status_ = 0;
+  std::string first_code_;
+  std::string first_message_;
 };
 
 // A configuration value that stops the start; the message names the setting.

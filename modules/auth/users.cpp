@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <unordered_set>
 #include <vector>
 
 #include <soci/soci.h>
@@ -12,11 +13,14 @@
 
 #include "modules/auth/passwords.hpp"
 
+// The list in modules/auth/common_passwords.txt, embedded at build time.
+extern const char* const kCommonPasswords;
+
 namespace monotube::auth {
 namespace {
 
 constexpr const char* kUserColumns =
-    "id, public_id, username, email, role, display_name, suspended, created_at";
+    "id, public_id, username, email, role, display_name, suspended, created_at, bio, avatar_key, updated_at";
 
 struct UserRow {
   long long id = 0;
@@ -27,9 +31,14 @@ struct UserRow {
   std::string display_name;
   int suspended = 0;
   long long created_at = 0;
+  std::string bio;
+  std::string avatar_key;
+  soci::indicator avatar_indicator = soci::i_null;
+  long long updated_at = 0;
 
   User ToUser() const {
-    return User{id, public_id, username, email, role, display_name, suspended != 0, created_at};
+    return User{id,          public_id,  username, email, role, display_name, suspended != 0, created_at, bio,
+                avatar_indicator == soci::i_ok ? avatar_key : std::string(), updated_at};
   }
 };
 
@@ -48,6 +57,9 @@ std::optional<User> SelectOneUser(db::Database& database, const std::string& whe
     statement.exchange(soci::into(row.display_name));
     statement.exchange(soci::into(row.suspended));
     statement.exchange(soci::into(row.created_at));
+    statement.exchange(soci::into(row.bio));
+    statement.exchange(soci::into(row.avatar_key, row.avatar_indicator));
+    statement.exchange(soci::into(row.updated_at));
     statement.alloc();
     statement.prepare(
         std::string("SELECT ") + kUserColumns + " FROM users WHERE " + where + " ORDER BY id LIMIT 1",
@@ -105,6 +117,17 @@ std::string LowerAscii(std::string_view text) {
   return lower;
 }
 
+Role RoleFromName(std::string_view name) {
+  if (name == "admin") return Role::kAdmin;
+  if (name == "moderator") return Role::kModerator;
+  if (name == "creator") return Role::kCreator;
+  return Role::kViewer;
+}
+
+bool HasRole(const User& user, Role at_least) {
+  return static_cast<int>(RoleFromName(user.role)) >= static_cast<int>(at_least);
+}
+
 void ValidateUsername(std::string_view username) {
   bool ok = username.size() >= 3 && username.size() <= 30 &&
             std::all_of(username.begin(), username.end(),
@@ -129,6 +152,33 @@ void ValidatePassword(std::string_view password) {
     throw InvalidInput("invalid_password", "A password must be at least 10 characters long.");
   if (characters > 128)
     throw InvalidInput("invalid_password", "A password must be at most 128 characters long.");
+  if (IsCommonPassword(password))
+    throw InvalidInput("invalid_password",
+                       "That password is one of the most commonly used ones and easy to guess; choose another.");
+}
+
+bool IsCommonPassword(std::string_view password) {
+  static const std::unordered_set<std::string> common = [] {
+    std::unordered_set<std::string> set;
+    std::string_view text = kCommonPasswords;
+    while (!text.empty()) {
+      auto newline = text.find('\n');
+      std::string_view line = text.substr(0, newline);
+      text = newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (!line.empty() && line.front() != '#') set.emplace(line);
+    }
+    return set;
+  }();
+  return common.contains(LowerAscii(password));
+}
+
+void ValidateBio(std::string_view bio) {
+  if (CountCharacters(bio) > 1000) throw InvalidInput("invalid_bio", "A bio must be at most 1000 characters long.");
+  bool bad_control = std::any_of(bio.begin(), bio.end(), [](char c) {
+    return std::iscntrl(static_cast<unsigned char>(c)) && c != '\n' && c != '\t';
+  });
+  if (bad_control) throw InvalidInput("invalid_bio", "A bio cannot contain control characters.");
 }
 
 void ValidateRole(std::string_view role) {
@@ -165,8 +215,8 @@ User UserRepository::Insert(const UserInsert& user) {
           soci::use(user.display_name), soci::use(created_at), soci::use(created_at), soci::into(inserted);
       return inserted;
     });
-    return User{id,        user.public_id,    user.username, user.email,
-                user.role, user.display_name, false,         created_at};
+    return User{id,         user.public_id, user.username, user.email, user.role, user.display_name, false,
+                created_at, "",             "",            created_at};
   } catch (const std::exception& e) {
     if (!db::IsUniqueViolation(e)) throw;
     // The message names the constraint: "users.email_lower" (SQLite), "users_email_lower_key" (PostgreSQL).
@@ -199,6 +249,117 @@ std::optional<std::string> UserRepository::FindPasswordHash(std::int64_t user_id
     session << "SELECT password_hash FROM users WHERE id = :id", soci::use(id), soci::into(hash, indicator);
     if (indicator != soci::i_ok) return std::nullopt;
     return hash;
+  });
+}
+
+std::optional<User> UserRepository::FindById(std::int64_t id) {
+  return SelectOneUser(database_, "id = :id", {std::to_string(id)});
+}
+
+std::optional<User> UserRepository::FindByEmail(std::string_view email) {
+  return SelectOneUser(database_, "email_lower = :email", {LowerAscii(email)});
+}
+
+std::int64_t UserRepository::CountWithRole(std::string_view role_view) {
+  std::string role(role_view);
+  return database_.WithSession([&](soci::session& session) {
+    long long count = 0;
+    session << "SELECT COUNT(*) FROM users WHERE role = :role", soci::use(role), soci::into(count);
+    return static_cast<std::int64_t>(count);
+  });
+}
+
+std::optional<User> UserRepository::UpdateProfile(std::int64_t user_id, const ProfileChanges& changes,
+                                                  std::int64_t now_ms) {
+  long long id = user_id;
+  long long now = now_ms;
+  std::string username_lower = changes.username ? LowerAscii(*changes.username) : "";
+  std::string email_lower = changes.email ? LowerAscii(*changes.email) : "";
+  try {
+    database_.WithSession([&](soci::session& session) {
+      // Column names are fixed here; only values come from the request, always bound.
+      std::string sql = "UPDATE users SET updated_at = :now";
+      soci::statement statement(session);
+      statement.exchange(soci::use(now));
+      if (changes.username) {
+        sql += ", username = :username, username_lower = :username_lower";
+        statement.exchange(soci::use(*changes.username));
+        statement.exchange(soci::use(username_lower));
+      }
+      if (changes.email) {
+        sql += ", email = :email, email_lower = :email_lower";
+        statement.exchange(soci::use(*changes.email));
+        statement.exchange(soci::use(email_lower));
+      }
+      if (changes.display_name) {
+        sql += ", display_name = :display_name";
+        statement.exchange(soci::use(*changes.display_name));
+      }
+      if (changes.bio) {
+        sql += ", bio = :bio";
+        statement.exchange(soci::use(*changes.bio));
+      }
+      sql += " WHERE id = :id";
+      statement.exchange(soci::use(id));
+      statement.alloc();
+      statement.prepare(sql);
+      statement.define_and_bind();
+      statement.execute(true);
+    });
+  } catch (const std::exception& e) {
+    if (!db::IsUniqueViolation(e)) throw;
+    std::string_view what = e.what();
+    if (what.find("username_lower") != std::string_view::npos)
+      throw Conflict("username_taken", "That username is already taken.");
+    throw Conflict("email_taken", "An account with that e-mail address already exists.");
+  }
+  return FindById(user_id);
+}
+
+void UserRepository::SetPasswordHash(std::int64_t user_id, const std::string& hash, std::int64_t now_ms) {
+  long long id = user_id;
+  long long now = now_ms;
+  database_.WithSession([&](soci::session& session) {
+    session << "UPDATE users SET password_hash = :hash, password_changed_at = :now, updated_at = :now2 WHERE id = :id",
+        soci::use(hash), soci::use(now), soci::use(now), soci::use(id);
+  });
+}
+
+void UserRepository::SetAvatarKey(std::int64_t user_id, const std::string& key, std::int64_t now_ms) {
+  long long id = user_id;
+  long long now = now_ms;
+  soci::indicator indicator = key.empty() ? soci::i_null : soci::i_ok;
+  database_.WithSession([&](soci::session& session) {
+    session << "UPDATE users SET avatar_key = :key, updated_at = :now WHERE id = :id", soci::use(key, indicator),
+        soci::use(now), soci::use(id);
+  });
+}
+
+void UserRepository::SetSuspended(std::int64_t user_id, bool suspended, std::int64_t now_ms) {
+  long long id = user_id;
+  long long now = now_ms;
+  int flag = suspended ? 1 : 0;
+  database_.WithSession([&](soci::session& session) {
+    session << "UPDATE users SET suspended = :suspended, updated_at = :now WHERE id = :id", soci::use(flag),
+        soci::use(now), soci::use(id);
+  });
+}
+
+void UserRepository::SetRole(std::int64_t user_id, std::string_view role_view, std::int64_t now_ms) {
+  long long id = user_id;
+  long long now = now_ms;
+  std::string role(role_view);
+  database_.WithSession([&](soci::session& session) {
+    session << "UPDATE users SET role = :role, updated_at = :now WHERE id = :id", soci::use(role), soci::use(now),
+        soci::use(id);
+  });
+}
+
+bool UserRepository::Delete(std::int64_t user_id) {
+  long long id = user_id;
+  return database_.WithSession([&](soci::session& session) {
+    soci::statement statement = (session.prepare << "DELETE FROM users WHERE id = :id", soci::use(id));
+    return db::ExecuteAndCountRows(statement) > 0;
   });
 }
 

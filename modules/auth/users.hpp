@@ -24,6 +24,22 @@ struct User {
   std::string display_name;
   bool suspended;
   std::int64_t created_at_ms;
+  std::string bio;
+  std::string avatar_key;  // "" = no avatar
+  std::int64_t updated_at_ms = 0;
+};
+
+// Roles in increasing power; each includes what the ones before it may do.
+enum class Role { kViewer, kCreator, kModerator, kAdmin };
+Role RoleFromName(std::string_view name);  // unknown names are viewers
+bool HasRole(const User& user, Role at_least);
+
+// Profile fields to change; absent = unchanged.
+struct ProfileChanges {
+  std::optional<std::string> username;
+  std::optional<std::string> email;
+  std::optional<std::string> display_name;
+  std::optional<std::string> bio;
 };
 
 // A validated user, ready to store.
@@ -47,9 +63,22 @@ class UserRepository {
   // login is a username or an e-mail address; case-insensitive.
   std::optional<User> FindByLogin(std::string_view login);
   std::optional<User> FindByPublicId(std::string_view public_id);
+  std::optional<User> FindById(std::int64_t id);
+  std::optional<User> FindByEmail(std::string_view email);
   std::optional<std::string> FindPasswordHash(std::int64_t user_id);
   bool UsernameTaken(std::string_view username);
   bool EmailTaken(std::string_view email);
+  std::int64_t CountWithRole(std::string_view role);
+
+  // Applies the present fields (already validated); Conflict like Insert. Returns the user
+  // as stored, or nullopt when it no longer exists.
+  std::optional<User> UpdateProfile(std::int64_t user_id, const ProfileChanges& changes, std::int64_t now_ms);
+  void SetPasswordHash(std::int64_t user_id, const std::string& hash, std::int64_t now_ms);
+  void SetAvatarKey(std::int64_t user_id, const std::string& key, std::int64_t now_ms);  // "" = none
+  void SetSuspended(std::int64_t user_id, bool suspended, std::int64_t now_ms);
+  void SetRole(std::int64_t user_id, std::string_view role, std::int64_t now_ms);
+  // Deletes the row; sessions and reset tokens go with it (ON DELETE CASCADE).
+  bool Delete(std::int64_t user_id);
 
  private:
   db::Database& database_;
@@ -86,6 +115,9 @@ void ValidateEmail(std::string_view email);
 void ValidatePassword(std::string_view password);  // 10-128 characters
 void ValidateRole(std::string_view role);
 void ValidateDisplayName(std::string_view display_name);  // 1-50 characters, no control characters
+void ValidateBio(std::string_view bio);                   // at most 1000 characters, valid UTF-8
+// Passwords that are too easy to guess are refused even when long enough.
+bool IsCommonPassword(std::string_view password);
 std::string LowerAscii(std::string_view text);
 
 }  // namespace monotube::auth

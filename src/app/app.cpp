@@ -30,6 +30,49 @@ http::ServerOptions ServerOptionsFrom(const Config& config) {
   options.shutdown_timeout = std::chrono::seconds(config.shutdown_timeout_seconds);
   options.max_requests_per_connection = config.max_requests_per_connection;
   options.max_connections = config.max_connections;
+  try {
+    options.trusted_proxies = http::TrustedProxies::Parse(config.trusted_proxies);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("trusted_proxies: ") + e.what());
+  }
+  return options;
+}
+
+// "https://video.example.org" of "https://video.example.org/base/"; "" when unset.
+std::string OriginOf(const std::string& url) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return "";
+  auto path = url.find('/', scheme_end + 3);
+  return url.substr(0, path);
+}
+
+// Links in e-mails need an absolute base: public_url, else this server's own address.
+std::string LinkBase(const Config& config) {
+  std::string base = config.public_url;
+  if (base.empty()) {
+    bool tls = !config.tls_cert.empty();
+    std::string host = config.listen_host == "0.0.0.0" || config.listen_host == "::" ? "localhost" : config.listen_host;
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    base = std::string(tls ? "https://" : "http://") + host + ":" + std::to_string(config.listen_port);
+  }
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base;
+}
+
+auth::AuthModuleOptions AuthOptionsFrom(const Config& config) {
+  auth::AuthModuleOptions options;
+  auto& accounts = options.accounts;
+  accounts.signup_open = config.signup_open;
+  accounts.signup_role = config.signup_role;
+  accounts.session_ttl = std::chrono::hours(24 * config.session_ttl_days);
+  accounts.login_per_account.limit = static_cast<int>(config.login_max_failures);
+  accounts.login_per_address.limit = static_cast<int>(config.login_max_failures_per_address);
+  accounts.signup_per_address.limit = static_cast<int>(config.signup_max_per_address);
+  accounts.reset_per_address.limit = static_cast<int>(config.reset_max_per_address);
+  accounts.public_url = LinkBase(config);
+  accounts.temp_dir = config.data_dir / "tmp";
+  options.cookies_secure = config.public_url.starts_with("https://");
+  options.public_origin = OriginOf(config.public_url);
   return options;
 }
 
@@ -67,6 +110,7 @@ App::App(Config config, AppOptions options)
 
   workers_ = std::make_unique<WorkerPool>(config_.worker_threads, /*max_queued=*/4096);
   static_files_ = std::make_unique<http::StaticFiles>(config_.static_dir);
+  BuildModules();
   RegisterRoutes();
   server_ = std::make_unique<http::Server>(io_, ServerOptionsFrom(config_), router_, *workers_, metrics_);
 }
@@ -76,8 +120,31 @@ App::~App() {
   Wait();
 }
 
+void App::BuildModules() {
+  rate_limiter_ = std::make_unique<RateLimiter>(*database_, *clock_);
+  auth::SendMail send_mail = options_.send_mail;
+  if (!send_mail) {
+    send_mail = [](const std::string& to, const std::string& subject, const std::string& text) {
+      spdlog::info("mail to {}: {}\n{}", to, subject, text);
+    };
+  }
+  auth_ = std::make_unique<auth::AuthModule>(*database_, *clock_, *storage_, *rate_limiter_, std::move(send_mail),
+                                             AuthOptionsFrom(config_));
+  if (!config_.admin_username.empty()) {
+    try {
+      auth_->accounts().EnsureFirstAdmin(config_.admin_username, config_.admin_email, config_.admin_password);
+    } catch (const Error& e) {
+      throw ConfigError("admin_username/admin_email/admin_password: cannot create the first admin: " +
+                        std::string(e.what()));
+    }
+  }
+  periodic_.Add("prune expired sessions and limits", std::chrono::minutes(10),
+                [this] { auth_->accounts().PruneExpired(); });
+}
+
 void App::RegisterRoutes() {
   RegisterOpsRoutes(router_, *this);
+  auth_->RegisterRoutes(router_, [this](std::string_view pattern) { AddPage(pattern); });
   if (options_.extra_routes) options_.extra_routes(router_, *this);
   router_.SetFallback([files = static_files_.get()](http::RequestContext& context) { return files->Serve(context); });
 }
@@ -98,6 +165,7 @@ void App::Start() {
     });
   }
   if (config_.job_workers > 0) job_runner_->Start();
+  periodic_.Start();
   for (unsigned i = 0; i < config_.io_threads; ++i) io_threads_.emplace_back([this] { io_.run(); });
   started_ = true;
   spdlog::info("monotube {} ready: {} IO thread(s), {} worker thread(s), {} job worker(s)", MONOTUBE_VERSION,
@@ -122,6 +190,7 @@ void App::Shutdown() {
     spdlog::warn("some connections did not close in time; stopping anyway");
   // 2. Background jobs: stop claiming, let running handlers see cancellation.
   job_runner_->Stop();
+  periodic_.Stop();
   // 3. IO threads and the worker pool.
   if (signals_) {
     boost::system::error_code ignored;

@@ -22,8 +22,11 @@
 #include "monotube/jobs/job_queue.hpp"
 #include "monotube/jobs/job_runner.hpp"
 #include "monotube/metrics.hpp"
+#include "monotube/periodic.hpp"
+#include "monotube/rate_limit.hpp"
 #include "monotube/storage/storage.hpp"
 #include "monotube/worker_pool.hpp"
+#include "modules/auth/auth.hpp"
 
 namespace monotube::app {
 
@@ -36,6 +39,8 @@ struct AppOptions {
   bool handle_signals = true;            // SIGTERM/SIGINT start a graceful shutdown
   // Lets tests add routes (e.g. a slow one) before the server starts.
   std::function<void(http::Router&, class App&)> extra_routes;
+  // Replaces e-mail delivery (tests); null = SMTP per smtp_url, or the log.
+  auth::SendMail send_mail;
 };
 
 class App {
@@ -70,9 +75,12 @@ class App {
   jobs::JobRunner& job_runner() noexcept { return *job_runner_; }
   Metrics& metrics() noexcept { return metrics_; }
   WorkerPool& workers() noexcept { return *workers_; }
+  RateLimiter& rate_limiter() noexcept { return *rate_limiter_; }
+  auth::AuthModule& auth() noexcept { return *auth_; }
 
  private:
   void RegisterRoutes();
+  void BuildModules();
 
   Config config_;
   AppOptions options_;
@@ -84,6 +92,9 @@ class App {
   std::unique_ptr<jobs::JobQueue> job_queue_;
   std::unique_ptr<jobs::JobRunner> job_runner_;
   std::unique_ptr<WorkerPool> workers_;
+  std::unique_ptr<RateLimiter> rate_limiter_;
+  std::unique_ptr<auth::AuthModule> auth_;
+  PeriodicTasks periodic_;
   boost::asio::io_context io_;
   http::Router router_;
   std::unique_ptr<http::StaticFiles> static_files_;

@@ -28,7 +28,8 @@ struct Request {
   std::string query_string;  // raw, without "?"
   Fields headers;
   std::string body;          // empty for routes that stream their body
-  std::string remote_address;
+  std::string remote_address;  // the connection's peer
+  std::string client_address;  // the client behind trusted proxies (X-Forwarded-For); else the peer
   bool secure = false;       // arrived over TLS
 
   std::string_view Header(std::string_view name) const;

@@ -9,6 +9,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "monotube/http/client_address.hpp"
 #include "monotube/http/router.hpp"
 #include "monotube/metrics.hpp"
 #include "monotube/worker_pool.hpp"
@@ -34,6 +35,7 @@ struct ServerOptions {
   std::chrono::milliseconds shutdown_timeout{10'000}; // in-flight requests get this long
   std::size_t max_requests_per_connection = 1000;
   std::size_t max_connections = 10'000;
+  TrustedProxies trusted_proxies;               // whose X-Forwarded-For is believed
 };
 
 class Server {

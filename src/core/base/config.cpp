@@ -93,6 +93,16 @@ SettingDef Path(std::string key, std::string description, std::filesystem::path 
           [member](const Config& c) { return (c.*member).string(); }};
 }
 
+SettingDef Bool(std::string key, std::string description, bool Config::*member) {
+  return {{std::move(key), "", "", std::move(description)},
+          [member](Config& c, const std::string& v) {
+            if (v == "true" || v == "1" || v == "yes" || v == "on") c.*member = true;
+            else if (v == "false" || v == "0" || v == "no" || v == "off") c.*member = false;
+            else Invalid("'" + v + "' is not true or false");
+          },
+          [member](const Config& c) { return std::string(c.*member ? "true" : "false"); }};
+}
+
 const std::vector<SettingDef>& Definitions() {
   static const std::vector<SettingDef> defs = [] {
     constexpr std::uint64_t kMaxInt = std::numeric_limits<std::int32_t>::max();
@@ -160,6 +170,28 @@ const std::vector<SettingDef>& Definitions() {
         if (v == level) return;
       Invalid("'" + v + "' is not one of trace, debug, info, warn, error, off");
     }));
+    d.push_back(Bool("signup_open", "whether anyone may create an account from the sign-up page", &Config::signup_open));
+    d.push_back(Text("signup_role", "role of accounts made by sign-up: creator or viewer", &Config::signup_role,
+                     [](const std::string& v) {
+                       if (v != "creator" && v != "viewer") Invalid("'" + v + "' is not creator or viewer");
+                     }));
+    d.push_back(Number("session_ttl_days", "days an unused log-in session stays valid", &Config::session_ttl_days, 1,
+                       3650));
+    d.push_back(Number("login_max_failures", "failed log-ins allowed per account per minute",
+                       &Config::login_max_failures, 1, 1000000));
+    d.push_back(Number("login_max_failures_per_address", "failed log-ins allowed per client address per minute",
+                       &Config::login_max_failures_per_address, 1, 1000000));
+    d.push_back(Number("signup_max_per_address", "sign-ups allowed per client address per hour",
+                       &Config::signup_max_per_address, 1, 1000000));
+    d.push_back(Number("reset_max_per_address", "password-reset requests allowed per client address per hour",
+                       &Config::reset_max_per_address, 1, 1000000));
+    d.push_back(Text("trusted_proxies",
+                     "comma-separated IPs/CIDR blocks of load balancers whose X-Forwarded-For is believed",
+                     &Config::trusted_proxies));
+    d.push_back(Text("admin_username", "with admin_email and admin_password: the admin made on start if none exists",
+                     &Config::admin_username));
+    d.push_back(Text("admin_email", "e-mail address of that first admin", &Config::admin_email));
+    d.push_back(Text("admin_password", "password of that first admin", &Config::admin_password, nullptr, true));
     for (auto& def : d) {
       def.info.env = "MONOTUBE_";
       for (char ch : def.info.key) def.info.env += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
@@ -257,6 +289,9 @@ void Validate(Config& config, const ConfigSources& sources) {
     if (!std::filesystem::is_directory(config.static_dir, ec))
       throw ConfigError("static_dir: '" + config.static_dir.string() + "' is not a folder");
   }
+  int admin_fields = !config.admin_username.empty() + !config.admin_email.empty() + !config.admin_password.empty();
+  if (admin_fields != 0 && admin_fields != 3)
+    throw ConfigError("admin_username, admin_email and admin_password: set all three to create the first admin, or none");
   if (config.io_threads == 0) config.io_threads = std::max(1u, std::thread::hardware_concurrency());
   if (config.worker_threads == 0) config.worker_threads = std::max(4u, 2 * std::thread::hardware_concurrency());
 }

@@ -16,6 +16,11 @@ Response ErrorToResponse(std::exception_ptr error, std::string_view request_id) 
     auto response = Response::Error(static_cast<Status>(e.status()), e.code(), e.what());
     response.headers.set(bhttp::field::retry_after, std::to_string(e.retry_after_seconds()));
     return response;
+  } catch (const InvalidFields& e) {
+    nlohmann::json body = {{"error", {{"code", e.code()}, {"message", e.what()}, {"fields", nlohmann::json::object()}}}};
+    for (const auto& [name, field] : e.fields())
+      body["error"]["fields"][name] = {{"code", field.code}, {"message", field.message}};
+    return Response::Json(body, static_cast<Status>(e.status()));
   } catch (const storage::RangeNotSatisfiable& e) {
     // RFC 9110 §15.5.17: a 416 tells the client the current length.
     auto response = Response::Error(static_cast<Status>(e.status()), e.code(), e.what());

@@ -494,6 +494,7 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
       bool keep_alive = message.keep_alive();
       request.body = std::move(message.body());
       request.headers = std::move(static_cast<Fields&>(message));
+      request.client_address = options_.trusted_proxies.ClientAddress(remote, request.Header("X-Forwarded-For"));
 
       metrics_.RequestStarted();
       RequestContext context(request, request_id, workers_);
