@@ -78,7 +78,8 @@ boost::asio::awaitable<std::optional<Principal>> AuthModule::Authenticate(http::
   bool via_cookie = false;
   auto token = SessionToken(context.request, via_cookie);
   if (!token) co_return std::nullopt;
-  auto found = co_await context.Blocking([this, token = *token] { return accounts_.Authenticate(token); });
+  // Captures by reference only: GCC 12 mishandles lambdas owning strings inside co_await.
+  auto found = co_await context.Blocking([&] { return accounts_.Authenticate(*token); });
   if (!found) {
     if (via_cookie) co_return std::nullopt;
     throw Unauthorized("invalid_token", "Your session has ended or the token is not valid. Log in again.");

@@ -84,11 +84,12 @@ class AuthRoutes {
     auto email = http::OptionalString(body, "email").value_or("");
     auto password = http::OptionalString(body, "password").value_or("");
     auto client = Client(context);
-    auto [credentials, user] = co_await context.Blocking([&] {
-      Credentials made = accounts_.SignUp(username, email, password, client);
-      return std::pair{made, module_.PrivateUserJson(made.user)};
+    // No structured binding of a co_await result: GCC 12 miscompiles it.
+    auto made = co_await context.Blocking([&] {
+      Credentials credentials = accounts_.SignUp(username, email, password, client);
+      return std::pair{credentials, module_.PrivateUserJson(credentials.user)};
     });
-    co_return LoggedIn(context, credentials, std::move(user), http::Status::created);
+    co_return LoggedIn(context, made.first, std::move(made.second), http::Status::created);
   }
 
   awaitable<Response> LogIn(RequestContext& context) {
@@ -97,11 +98,11 @@ class AuthRoutes {
     auto login = http::OptionalString(body, "login").value_or("");
     auto password = http::OptionalString(body, "password").value_or("");
     auto client = Client(context);
-    auto [credentials, user] = co_await context.Blocking([&] {
-      Credentials made = accounts_.LogIn(login, password, client);
-      return std::pair{made, module_.PrivateUserJson(made.user)};
+    auto made = co_await context.Blocking([&] {
+      Credentials credentials = accounts_.LogIn(login, password, client);
+      return std::pair{credentials, module_.PrivateUserJson(credentials.user)};
     });
-    co_return LoggedIn(context, credentials, std::move(user), http::Status::ok);
+    co_return LoggedIn(context, made.first, std::move(made.second), http::Status::ok);
   }
 
   awaitable<Response> LogOut(RequestContext& context) {

@@ -170,7 +170,16 @@ bool IsCommonPassword(std::string_view password) {
     }
     return set;
   }();
-  return common.contains(LowerAscii(password));
+  std::string lower = LowerAscii(password);
+  if (common.contains(lower)) return true;
+  // "password123", "monkey2024!": a common one with digits or symbols added is as easy to guess.
+  std::string base = lower;
+  while (!base.empty() && !IsAsciiAlnum(base.back())) base.pop_back();
+  while (!base.empty() && base.back() >= '0' && base.back() <= '9') base.pop_back();
+  while (!base.empty() && !IsAsciiAlnum(base.back())) base.pop_back();
+  if (base.size() >= 4 && common.contains(base)) return true;
+  // One character repeated ("aaaaaaaaaa").
+  return !lower.empty() && std::all_of(lower.begin(), lower.end(), [&](char c) { return c == lower.front(); });
 }
 
 void ValidateBio(std::string_view bio) {

@@ -7,6 +7,7 @@
 
 #include "monotube/errors.hpp"
 #include "monotube/http/context.hpp"
+#include "support/accounts.hpp"
 #include "support/test_app.hpp"
 
 using namespace std::chrono_literals;
@@ -19,15 +20,7 @@ using monotube::test::TestAppOptions;
 
 namespace {
 
-void RequireJsonError(const monotube::test::HttpResult& result, int status, const std::string& code) {
-  INFO(result.body);
-  REQUIRE(result.status == status);
-  REQUIRE(result.Header("Content-Type") == "application/json");
-  auto json = result.Json();
-  REQUIRE(json["error"]["code"] == code);
-  REQUIRE(json["error"]["message"].is_string());
-  REQUIRE_FALSE(json["error"]["message"].get<std::string>().empty());
-}
+const auto RequireJsonError = monotube::test::RequireApiError;
 
 // Routes that exist only in these tests.
 void AddTestRoutes(monotube::http::Router& router, monotube::app::App&) {

@@ -14,6 +14,8 @@ namespace monotube::test {
 struct TestAppOptions {
   std::function<void(Config&)> configure;  // adjust settings before start
   std::function<void(http::Router&, app::App&)> extra_routes;
+  const Clock* clock = nullptr;            // null = the system clock
+  auth::SendMail send_mail;                // null = mails go to the log (or smtp_url)
 };
 
 // Options that only adjust settings (avoids designated initialisers, which warn under
@@ -30,6 +32,9 @@ class TestApp {
   ~TestApp();
 
   app::App& app() { return *app_; }
+  const Config& config() const { return config_; }
+  // Another server on the same database and data folder (a second replica), started.
+  std::unique_ptr<app::App> StartReplica();
   std::uint16_t port() const { return app_->port(); }
   const std::filesystem::path& data_dir() const { return data_dir_.path(); }
 
@@ -44,6 +49,8 @@ class TestApp {
  private:
   TempDir data_dir_;
   TestDatabase database_;
+  Config config_;
+  TestAppOptions options_;
   std::unique_ptr<app::App> app_;
 };
 
