@@ -15,8 +15,9 @@ BUILD_PACKAGES=(
 
 # What the test suite needs on top of BUILD_PACKAGES. Node.js/npm are handled by
 # node_packages below because the machine may already have a Node.js of its own.
+# python3-aiosmtpd: the SMTP server the mail tests send to (tests/support/smtp_server.cpp).
 TEST_PACKAGES=(
-  catch2 postgresql chromium curl openssl python3 ca-certificates
+  catch2 postgresql chromium curl openssl python3 python3-aiosmtpd ca-certificates
 )
 
 # The benchmarks (bench/): load generator and the reference server.
