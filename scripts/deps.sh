@@ -15,8 +15,10 @@ BUILD_PACKAGES=(
 
 # What the test suite needs on top of BUILD_PACKAGES. Node.js/npm are handled by
 # node_packages below because the machine may already have a Node.js of its own.
+# python3-aiosmtpd: the SMTP server the mail tests send to (tests/support/smtp_server.cpp);
+# ffmpeg: the avatar tests make their images with it (and the binary runs it).
 TEST_PACKAGES=(
-  catch2 postgresql chromium curl openssl python3 ca-certificates
+  catch2 postgresql chromium curl openssl python3 python3-aiosmtpd ffmpeg ca-certificates
 )
 
 # The benchmarks (bench/): load generator and the reference server.
@@ -27,11 +29,13 @@ BENCH_PACKAGES=(
 # Shared libraries the built binary loads, for the slim runtime image (Dockerfile).
 # Verified on Debian 12 with ldd + dpkg -S on a program linking every library we use.
 # libsoci-postgresql4.0 is also what SOCI loads by name for postgresql:// URLs.
+# ffmpeg is not linked but run: ffprobe/ffmpeg convert avatars (and will transcode videos).
 RUNTIME_PACKAGES=(
   ca-certificates
   libsoci-core4.0 libsoci-sqlite3-4.0 libsoci-postgresql4.0
   libsqlite3-0 libpq5 libssl3 libcurl4
   libspdlog1.10 libfmt9 libsodium23 libtomlplusplus3
+  ffmpeg
 )
 
 # Prints the Node.js packages to install: Debian's nodejs + npm only when there is

@@ -32,6 +32,7 @@ struct Config {
   std::string s3_access_key;
   std::string s3_secret_key;
   std::string smtp_url;
+  std::string mail_from;             // empty = "monotube <no-reply@HOST of public_url>"
 
   // Threads
   unsigned io_threads = 0;      // 0 = number of cores

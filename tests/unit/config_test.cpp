@@ -126,3 +126,16 @@ TEST_CASE("Every setting has a key, an environment name and a flag", "[config]")
   CHECK_THAT(text, !Catch::Contains("s3cret-value"));
   CHECK_THAT(text, Catch::Contains("s3_secret_key = (set)"));
 }
+
+TEST_CASE("Config validates mail_from", "[config]") {
+  ConfigSources sources = Base();
+  CHECK(LoadConfig(sources).mail_from.empty());  // empty: the mailer derives one from public_url
+  sources.environment["MONOTUBE_MAIL_FROM"] = "Video Site <no-reply@video.example.com>";
+  CHECK(LoadConfig(sources).mail_from == "Video Site <no-reply@video.example.com>");
+  sources.environment["MONOTUBE_MAIL_FROM"] = "no-reply@video.example.com";
+  CHECK(LoadConfig(sources).mail_from == "no-reply@video.example.com");
+  for (const char* bad : {"not an address", "Name <no-reply@>", "a@b.c\r\nBcc: x@y.z", "Name <a@b.c"}) {
+    sources.environment["MONOTUBE_MAIL_FROM"] = bad;
+    CHECK_THAT(ErrorOf(sources), Catch::Contains("mail_from"));
+  }
+}

@@ -13,6 +13,7 @@
 #include <toml++/toml.h>
 
 #include "monotube/errors.hpp"
+#include "monotube/mail.hpp"
 
 extern char** environ;
 
@@ -129,6 +130,15 @@ const std::vector<SettingDef>& Definitions() {
     d.push_back(Text("smtp_url", "SMTP server for e-mail (smtp://host:port); empty = mails go to the log",
                      &Config::smtp_url,
                      [](const std::string& v) { RequirePrefix(v, {"smtp://", "smtps://"}, "an SMTP URL"); }, true));
+    d.push_back(Text("mail_from", "sender of e-mails (\"Name <address>\"); empty = monotube <no-reply@HOST of public_url>",
+                     &Config::mail_from, [](const std::string& v) {
+                       if (v.empty()) return;
+                       try {
+                         ParseMailbox(v);
+                       } catch (const InvalidInput& e) {
+                         Invalid(e.what());
+                       }
+                     }));
     d.push_back(Text("tls_cert", "PEM certificate chain file; with tls_key the server speaks HTTPS", &Config::tls_cert));
     d.push_back(Text("tls_key", "PEM private key file", &Config::tls_key));
     d.push_back({{"http_redirect_listen", "", "", "with TLS: a plain-HTTP host:port that redirects to HTTPS"},
