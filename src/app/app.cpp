@@ -124,9 +124,11 @@ void App::BuildModules() {
   rate_limiter_ = std::make_unique<RateLimiter>(*database_, *clock_);
   auth::SendMail send_mail = options_.send_mail;
   if (!send_mail) {
-    send_mail = [](const std::string& to, const std::string& subject, const std::string& text) {
-      spdlog::info("mail to {}: {}\n{}", to, subject, text);
-    };
+    mail_outbox_ = std::make_unique<MailOutbox>(MakeMailer(config_));
+    if (config_.smtp_url.empty())
+      spdlog::info("smtp_url is not set: e-mails, password-reset links included, are written to this log");
+    send_mail = [outbox = mail_outbox_.get()](const std::string& to, const std::string& subject,
+                                              const std::string& text) { outbox->Post({to, subject, text}); };
   }
   auth_ = std::make_unique<auth::AuthModule>(*database_, *clock_, *storage_, *rate_limiter_, std::move(send_mail),
                                              AuthOptionsFrom(config_));
@@ -191,6 +193,7 @@ void App::Shutdown() {
   // 2. Background jobs: stop claiming, let running handlers see cancellation.
   job_runner_->Stop();
   periodic_.Stop();
+  if (mail_outbox_) mail_outbox_->Stop();
   // 3. IO threads and the worker pool.
   if (signals_) {
     boost::system::error_code ignored;

@@ -21,6 +21,7 @@
 #include "monotube/http/static_files.hpp"
 #include "monotube/jobs/job_queue.hpp"
 #include "monotube/jobs/job_runner.hpp"
+#include "monotube/mail_outbox.hpp"
 #include "monotube/metrics.hpp"
 #include "monotube/periodic.hpp"
 #include "monotube/rate_limit.hpp"
@@ -93,6 +94,7 @@ class App {
   std::unique_ptr<jobs::JobRunner> job_runner_;
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<RateLimiter> rate_limiter_;
+  std::unique_ptr<MailOutbox> mail_outbox_;
   std::unique_ptr<auth::AuthModule> auth_;
   PeriodicTasks periodic_;
   boost::asio::io_context io_;

@@ -3,10 +3,13 @@
 // deletion, and the authorisation matrix of every account endpoint.
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <mutex>
 #include <regex>
 
+#include "monotube/process.hpp"
 #include "support/accounts.hpp"
+#include "support/smtp_server.hpp"
 #include "support/test_app.hpp"
 
 using namespace std::chrono_literals;
@@ -324,6 +327,90 @@ TEST_CASE("Password reset: 202 always, a single-use link valid 30 minutes, all s
   RequireApiError(SendJson(app, "POST", "/api/auth/reset-password/confirm",
                            {{"token", late_token}, {"password", "yet another passphrase"}}),
                   400, "invalid_reset_token");
+}
+
+TEST_CASE("The reset mail reaches a real SMTP server and its link works", "[auth][reset][smtp]") {
+  monotube::test::SmtpServer smtp;
+  TestApp app(monotube::test::Configured([&](monotube::Config& config) {
+    config.smtp_url = smtp.url();
+    config.public_url = "http://127.0.0.1:8080";
+  }));
+  TestAccount ada = MakeAccount(app, "ada");
+  REQUIRE(SendJson(app, "POST", "/api/auth/reset-password", {{"email", "ada@example.org"}}).status == 202);
+  auto mail = smtp.WaitForMessage("ada@example.org");
+  REQUIRE(mail.defects.empty());
+  REQUIRE(mail.Header("Subject") == "Reset your monotube password");
+  REQUIRE(mail.Header("From")->find("no-reply@") != std::string::npos);
+  std::string token = ResetTokenIn(mail.body);
+  REQUIRE(mail.body.find("http://127.0.0.1:8080/reset-password#token=" + token) != std::string::npos);
+  auto done = SendJson(app, "POST", "/api/auth/reset-password/confirm",
+                       {{"token", token}, {"password", "a brand new passphrase"}});
+  REQUIRE(done.status == 200);
+  REQUIRE(LogInRaw(app, "ada", "a brand new passphrase").status == 200);
+
+  // With the mail server down the answer is still 202 at once; the mail is retried in
+  // the background and the failure logged, never shown.
+  smtp.Stop();
+  auto started = std::chrono::steady_clock::now();
+  REQUIRE(SendJson(app, "POST", "/api/auth/reset-password", {{"email", "ada@example.org"}}).status == 202);
+  REQUIRE(std::chrono::steady_clock::now() - started < 2s);
+}
+
+TEST_CASE("Avatars are decoded, made square, served from storage and replaced cleanly", "[auth][avatar]") {
+  TestApp app;
+  TestAccount ada = MakeAccount(app, "ada");
+  monotube::test::TempDir dir;
+  auto png = dir / "picture.png";
+  monotube::ProcessOptions make;
+  make.argv = {"ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x180", "-frames:v", "1", png.string()};
+  REQUIRE(monotube::RunProcess(make).exit_code == 0);
+  std::ifstream in(png, std::ios::binary);
+  std::string image((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+
+  auto uploaded = app.Send("PUT", "/api/me/avatar", image, ada.Bearer({{"Content-Type", "image/png"}}));
+  INFO(uploaded.body);
+  REQUIRE(uploaded.status == 200);
+  std::string url = uploaded.Json()["user"]["avatar_url"];
+  REQUIRE(url.find("/media/avatars/" + ada.id + "/avatar-") == 0);
+  REQUIRE(app.Get("/api/users/" + ada.id).Json()["user"]["avatar_url"] == url);
+
+  auto served = app.Get(url);
+  REQUIRE(served.status == 200);
+  REQUIRE(served.Header("Content-Type") == "image/jpeg");
+  REQUIRE(served.Header("Cache-Control").find("immutable") != std::string::npos);
+  REQUIRE(served.body.substr(0, 3) == "\xFF\xD8\xFF");
+  auto jpeg = dir / "served.jpg";
+  std::ofstream(jpeg, std::ios::binary) << served.body;
+  monotube::ProcessOptions probe;
+  probe.argv = {"ffprobe", "-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0", jpeg.string()};
+  auto probed = monotube::RunProcess(probe);
+  REQUIRE(probed.stdout_text.find("256,256") == 0);
+  REQUIRE(app.Get(url, {{"If-None-Match", served.Header("ETag")}}).status == 304);
+
+  // Not an image, whatever it claims to be; an empty body; too large.
+  RequireApiError(app.Send("PUT", "/api/me/avatar", "<html>not a picture</html>",
+                           ada.Bearer({{"Content-Type", "image/png"}})),
+                  415, "invalid_image");
+  RequireApiError(app.Send("PUT", "/api/me/avatar", "", ada.Bearer()), 400, "empty_image");
+  RequireApiError(app.Send("PUT", "/api/me/avatar", std::string(10 * 1024 * 1024 + 1, 'x'), ada.Bearer()), 413,
+                  "body_too_large");
+  REQUIRE(app.Get(url).status == 200);  // the failed uploads left the avatar alone
+
+  // A new avatar replaces the old file; removing it deletes it.
+  auto again = app.Send("PUT", "/api/me/avatar", image, ada.Bearer({{"Content-Type", "image/png"}}));
+  std::string second_url = again.Json()["user"]["avatar_url"];
+  REQUIRE(second_url != url);
+  RequireApiError(app.Get(url), 404, "avatar_not_found");
+  auto removed = app.Send("DELETE", "/api/me/avatar", "", ada.Bearer());
+  REQUIRE(removed.Json()["user"]["avatar_url"] == "");
+  RequireApiError(app.Get(second_url), 404, "avatar_not_found");
+  REQUIRE(app.app().storage().List("users/" + ada.id + "/").objects.empty());
+
+  // Deleting the account deletes the stored files too.
+  app.Send("PUT", "/api/me/avatar", image, ada.Bearer({{"Content-Type", "image/png"}}));
+  REQUIRE(SendJson(app, "DELETE", "/api/me", {{"password", ada.password}}, ada.Bearer()).status == 204);
+  auto& storage = app.app().storage();
+  REQUIRE(storage.List("users/" + ada.id + "/").objects.empty());
 }
 
 TEST_CASE("Reset requests are limited per address", "[auth][reset][ratelimit]") {

@@ -335,8 +335,14 @@ void SmtpMailer::Send(const MailMessage& message) {
   CURL* handle = curl.get();
   SetOption(handle, CURLOPT_URL, options_.url.c_str());
   SetOption(handle, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-  // smtp://: STARTTLS whenever the server offers it; smtps:// is TLS from the start.
-  SetOption(handle, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
+  // smtp://: STARTTLS whenever the server offers it; smtps:// is TLS from the start. With
+  // credentials, TLS is required (a man in the middle could hide the STARTTLS offer and
+  // read the password), except to a server on this machine.
+  bool has_credentials = options_.url.find('@') != std::string::npos;
+  bool loopback = server_.find("://127.") != std::string::npos || server_.find("://localhost") != std::string::npos ||
+                  server_.find("://[::1]") != std::string::npos;
+  SetOption(handle, CURLOPT_USE_SSL,
+            static_cast<long>(has_credentials && !loopback ? CURLUSESSL_ALL : CURLUSESSL_TRY));
   SetOption(handle, CURLOPT_MAIL_FROM, mail_from.c_str());
   SetOption(handle, CURLOPT_MAIL_RCPT, recipients.get());
   SetOption(handle, CURLOPT_UPLOAD, 1L);
