@@ -658,3 +658,22 @@ TEST_CASE("Authorisation matrix of the account endpoints", "[auth][authz]") {
     }
   }
 }
+
+TEST_CASE("Bad proxy or first-admin settings stop the start with the setting named", "[auth]") {
+  auto start = [](std::function<void(monotube::Config&)> configure) {
+    try {
+      TestApp app(monotube::test::Configured(std::move(configure)));
+    } catch (const monotube::ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  REQUIRE_THAT(start([](monotube::Config& config) { config.trusted_proxies = "10.0.0.300"; }),
+               Catch::Contains("trusted_proxies") && Catch::Contains("10.0.0.300"));
+  REQUIRE_THAT(start([](monotube::Config& config) {
+                 config.admin_username = "root";
+                 config.admin_email = "root@example.org";
+                 config.admin_password = "password123";
+               }),
+               Catch::Contains("admin_password") && Catch::Contains("commonly used"));
+}

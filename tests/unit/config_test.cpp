@@ -139,3 +139,28 @@ TEST_CASE("Config validates mail_from", "[config]") {
     CHECK_THAT(ErrorOf(sources), Catch::Contains("mail_from"));
   }
 }
+
+TEST_CASE("Config validates the account settings", "[config]") {
+  ConfigSources sources = Base();
+  sources.environment["MONOTUBE_SIGNUP_OPEN"] = "no";
+  sources.environment["MONOTUBE_SIGNUP_ROLE"] = "viewer";
+  sources.environment["MONOTUBE_ADMIN_PASSWORD"] = "a long admin passphrase";
+  sources.environment["MONOTUBE_ADMIN_USERNAME"] = "root";
+  sources.environment["MONOTUBE_ADMIN_EMAIL"] = "root@example.org";
+  auto config = LoadConfig(sources);
+  CHECK_FALSE(config.signup_open);
+  CHECK(config.signup_role == "viewer");
+  CHECK_THAT(monotube::DescribeConfig(config), !Catch::Contains("a long admin passphrase"));
+
+  sources.environment["MONOTUBE_SIGNUP_OPEN"] = "maybe";
+  CHECK_THAT(ErrorOf(sources), Catch::Contains("signup_open") && Catch::Contains("not true or false"));
+  sources.environment["MONOTUBE_SIGNUP_OPEN"] = "true";
+  sources.environment["MONOTUBE_SIGNUP_ROLE"] = "admin";
+  CHECK_THAT(ErrorOf(sources), Catch::Contains("signup_role"));
+  sources.environment["MONOTUBE_SIGNUP_ROLE"] = "creator";
+  sources.environment.erase("MONOTUBE_ADMIN_EMAIL");
+  CHECK_THAT(ErrorOf(sources), Catch::Contains("admin_email"));
+  sources.environment["MONOTUBE_ADMIN_EMAIL"] = "root@example.org";
+  sources.environment["MONOTUBE_LOGIN_MAX_FAILURES"] = "0";
+  CHECK_THAT(ErrorOf(sources), Catch::Contains("login_max_failures"));
+}
