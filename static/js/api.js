@@ -1,13 +1,25 @@
 // fetch() for the JSON API: sends and parses JSON, and turns the server's error shape
-// {"error": {"code", "message"}} (or a network failure) into an ApiError whose message
-// can be shown to people as is.
+// {"error": {"code", "message", "fields"?}} (or a network failure) into an ApiError whose
+// message can be shown to people as is.
+//
+// CSRF: requests that change something (anything but GET/HEAD) carry the session's
+// X-CSRF-Token. The token arrives with GET /api/me and the log-in/sign-up answers; any
+// answer carrying a `csrf_token` replaces the one kept here.
+
+let csrfToken = null;
+
+export function setCsrfToken(token) {
+  csrfToken = typeof token === 'string' && token !== '' ? token : null;
+}
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, { fields = {}, retryAfter = null } = {}) {
     super(message);
     this.name = 'ApiError';
     this.status = status; // 0 when the server could not be reached
     this.code = code;
+    this.fields = fields; // {"<field>": {code, message}} for form validation errors
+    this.retryAfter = retryAfter; // seconds, from Retry-After on 429 answers
   }
 }
 
@@ -18,6 +30,7 @@ export async function api(path, { method = 'GET', body, headers = {}, signal } =
     credentials: 'same-origin',
     signal,
   };
+  if (method !== 'GET' && method !== 'HEAD' && csrfToken) init.headers['X-CSRF-Token'] = csrfToken;
   if (body instanceof FormData || body instanceof Blob) {
     init.body = body;
   } else if (body !== undefined) {
@@ -34,14 +47,19 @@ export async function api(path, { method = 'GET', body, headers = {}, signal } =
   }
 
   const isJson = (response.headers.get('Content-Type') ?? '').includes('application/json');
-  const data = isJson ? await response.json().catch(() => null) : null;
+  // Read every body to its end (even a 204's): a response left unread counts as cancelled
+  // when the page navigates right after the request.
+  const data = isJson ? await response.json().catch(() => null) : await response.arrayBuffer().then(() => null, () => null);
   if (!response.ok) {
     const error = data?.error;
+    const retryAfter = Number.parseInt(response.headers.get('Retry-After') ?? '', 10);
     throw new ApiError(
       response.status,
       error?.code ?? `http_${response.status}`,
       error?.message ?? `Something went wrong (the server answered ${response.status}). Please try again.`,
+      { fields: error?.fields ?? {}, retryAfter: Number.isFinite(retryAfter) ? retryAfter : null },
     );
   }
+  if (typeof data?.csrf_token === 'string') setCsrfToken(data.csrf_token);
   return data;
 }

@@ -5,10 +5,17 @@
 //
 // Adding a page: one line here, and App::AddPage("/same/{pattern}") on the server so
 // the path answers 200. Patterns use the server's syntax: "/watch/{video_id}".
+import { showFlash } from './flash.js';
 import { initHeader } from './header.js';
 
 const routes = [
   { pattern: '/', load: () => import('./pages/home.js') },
+  { pattern: '/login', load: () => import('./pages/login.js') },
+  { pattern: '/signup', load: () => import('./pages/signup.js') },
+  { pattern: '/forgot-password', load: () => import('./pages/forgot-password.js') },
+  { pattern: '/reset-password', load: () => import('./pages/reset-password.js') },
+  { pattern: '/settings', load: () => import('./pages/settings.js') },
+  { pattern: '/channel/{user_id}', load: () => import('./pages/channel.js') },
 ];
 
 const notFound = () => import('./pages/not-found.js');
@@ -45,6 +52,7 @@ function findPage(path) {
 
 async function start() {
   initHeader();
+  showFlash();
   const main = document.getElementById('main');
   const { load, params } = findPage(location.pathname);
   const page = await load();

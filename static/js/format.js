@@ -42,3 +42,24 @@ export function timeAgo(iso, now = Date.now()) {
   }
   return relative.format(0, 'second');
 }
+
+const longDate = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+// An ISO-8601 timestamp -> "Nov 23, 2026" (in the reader's locale)
+export function formatDate(iso) {
+  const then = Date.parse(iso);
+  return Number.isNaN(then) ? '' : longDate.format(then);
+}
+
+// An ISO-8601 timestamp -> "Nov 23, 2026, 9:19 AM"
+export function formatDateTime(iso) {
+  const then = Date.parse(iso);
+  return Number.isNaN(then) ? '' : dateTime.format(then);
+}
+
+// 1 -> "1 subscriber", 1234 -> "1.2K subscribers"
+export function formatSubscribers(value) {
+  const count = Number(value) || 0;
+  return `${formatCount(count)} ${count === 1 ? 'subscriber' : 'subscribers'}`;
+}

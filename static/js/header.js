@@ -1,5 +1,13 @@
-// The site header shared by every page: the search box and its keyboard shortcut.
-// The markup is in each page's HTML so the header is there before any script runs.
+// The site header shared by every page: the search box and its keyboard shortcut, and
+// the account corner — "Sign in" for visitors, an avatar button with the account menu
+// for signed-in people. The markup is in index.html so the header is there before any
+// script runs; the account menu replaces the "Sign in" link once the session is known.
+import { api } from './api.js';
+import { h, replaceChildren } from './dom.js';
+import { renderAvatar } from './components/avatar.js';
+import { setFlash } from './flash.js';
+import { displayName, loadSession, onUserChange, setUser } from './session.js';
+import { channelUrl } from './urls.js';
 
 function isTypingTarget(element) {
   if (!element) return false;
@@ -7,7 +15,7 @@ function isTypingTarget(element) {
   return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || element.isContentEditable;
 }
 
-export function initHeader() {
+function initSearch() {
   const form = document.querySelector('.site-header .search');
   const input = form?.querySelector('input[name="query"]');
   if (!form || !input) return;
@@ -32,4 +40,121 @@ export function initHeader() {
     input.focus();
     input.select();
   });
+}
+
+async function logOut() {
+  try {
+    await api('/api/auth/logout', { method: 'POST' });
+  } catch (error) {
+    // 401: the session had already ended, which is what was asked for.
+    if (error.status !== 401) {
+      window.alert(error.message);
+      return;
+    }
+  }
+  setUser(null);
+  setFlash('You have logged out.');
+  location.assign('/');
+}
+
+// The avatar button and its menu (the WAI-ARIA menu button pattern): Enter, Space or
+// ArrowDown open it on the first item, ArrowUp on the last; arrows, Home and End move;
+// Escape closes and returns to the button; Tab or a click elsewhere closes it.
+function renderAccountMenu(user, signal) {
+  const name = displayName(user);
+  const button = h('button', {
+    class: 'account-button', type: 'button', id: 'account-button',
+    'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-controls': 'account-menu',
+    'aria-label': `Account menu for ${name}`,
+  }, renderAvatar(user, { size: 'small' }));
+
+  const item = (props, ...children) => h('li', { role: 'none' },
+    h(props.href ? 'a' : 'button', { ...props, role: 'menuitem', tabindex: '-1', class: 'account-menu__item' },
+      ...children));
+  const list = h('ul', { class: 'account-menu__list', role: 'menu', 'aria-label': 'Account' },
+    item({ href: channelUrl(user) }, 'Your channel'),
+    item({ href: '/settings' }, 'Settings'),
+    h('li', { role: 'separator', class: 'account-menu__separator' }),
+    item({ type: 'button', on: { click: logOut } }, 'Log out'));
+  const panel = h('div', { class: 'account-menu', id: 'account-menu', hidden: true },
+    h('div', { class: 'account-menu__who' },
+      renderAvatar(user, { size: 'medium' }),
+      h('div', { class: 'account-menu__names' },
+        h('p', { class: 'account-menu__name', text: name }),
+        h('p', { class: 'account-menu__username', text: `@${user.username}` }))),
+    list);
+
+  const items = () => Array.from(list.querySelectorAll('[role="menuitem"]'));
+  const isOpen = () => !panel.hidden;
+  const focusItem = (index) => {
+    const all = items();
+    all[(index + all.length) % all.length]?.focus();
+  };
+  const open = (focusIndex = 0) => {
+    panel.hidden = false;
+    button.setAttribute('aria-expanded', 'true');
+    focusItem(focusIndex);
+  };
+  const close = (returnFocus = true) => {
+    if (!isOpen()) return;
+    panel.hidden = true;
+    button.setAttribute('aria-expanded', 'false');
+    if (returnFocus) button.focus();
+  };
+
+  button.addEventListener('click', () => (isOpen() ? close() : open()));
+  button.addEventListener('keydown', (event) => {
+    if (event.key === 'ArrowDown') {
+      event.preventDefault();
+      open(0);
+    } else if (event.key === 'ArrowUp') {
+      event.preventDefault();
+      open(-1);
+    }
+  });
+  panel.addEventListener('keydown', (event) => {
+    const all = items();
+    const index = all.indexOf(document.activeElement);
+    const moves = { ArrowDown: index + 1, ArrowUp: index - 1, Home: 0, End: -1 };
+    if (event.key in moves) {
+      event.preventDefault();
+      focusItem(moves[event.key]);
+    } else if (event.key === 'Escape') {
+      event.preventDefault();
+      close();
+    } else if (event.key === 'Tab') {
+      close(false);
+    } else if (event.key === ' ' && document.activeElement?.tagName === 'A') {
+      // Space activates links in a menu too.
+      event.preventDefault();
+      document.activeElement.click();
+    }
+  });
+  document.addEventListener('click', (event) => {
+    if (isOpen() && !panel.contains(event.target) && !button.contains(event.target)) close(false);
+  }, { signal });
+
+  return h('div', { class: 'account' }, button, panel);
+}
+
+let menuListeners = null;
+
+function showAccount(nav, signIn, user) {
+  menuListeners?.abort();
+  menuListeners = new AbortController();
+  if (user) replaceChildren(nav, renderAccountMenu(user, menuListeners.signal));
+  else replaceChildren(nav, signIn);
+  delete nav.dataset.session;
+}
+
+export function initHeader() {
+  initSearch();
+  const nav = document.querySelector('.site-header .site-nav');
+  const signIn = nav?.querySelector('.site-nav__signin');
+  if (!nav || !signIn) return;
+  // Keep the link's place but hide it until the session is known, so signed-in people
+  // do not see "Sign in" flash by.
+  nav.dataset.session = 'loading';
+  loadSession().then((user) => showAccount(nav, signIn, user));
+  onUserChange((user) => showAccount(nav, signIn, user));
 }

@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 
 import {
   assertClean, check, freePort, launchBrowser, newContext, repoRoot, results, resultsDir, startProcess, startServer,
@@ -106,14 +107,51 @@ function startSmtpServer(port) {
   return { ...smtp, text: () => all };
 }
 
+// A small solid-colour PNG, made here so the test needs no image files.
+function pngImage(width, height, [r, g, b]) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (bytes) => {
+    let c = 0xffffffff;
+    for (const byte of bytes) c = crcTable[(c ^ byte) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc(body));
+    return Buffer.concat([length, body, sum]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: width }, () => [r, g, b]).flat())]);
+  const pixels = zlib.deflateSync(Buffer.concat(Array.from({ length: height }, () => row)));
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header), chunk('IDAT', pixels), chunk('IEND', Buffer.alloc(0))]);
+}
+
 // ---------- page helpers ----------
 
 async function shot(page, name, viewport) {
+  // From the top, so the sticky header is not drawn in the middle of a full-page shot.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(resultsDir, `accounts-${name}-${viewport.name}.png`), fullPage: true });
 }
 
 // The field's error is announced with it (aria-describedby) and shown right under it.
 async function assertFieldError(page, input, pattern) {
+  // The answer may still be on its way: wait (with a deadline) for the field to be marked.
+  const deadline = Date.now() + 5000;
+  while (await input.getAttribute('aria-invalid') !== 'true' && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   assert.equal(await input.getAttribute('aria-invalid'), 'true', 'the field is marked invalid');
   const describedBy = (await input.getAttribute('aria-describedby')) ?? '';
   const errors = page.locator(describedBy.split(/\s+/).filter(Boolean).map((id) => `[id="${id}"].field__error`).join(', '));
@@ -140,11 +178,11 @@ async function logOutWithMenu(page, baseUrl, watch, name) {
   const { menu } = await openAccountMenu(page, name);
   watch.allow(401, 'GET', '/api/me'); // the home page of a visitor
   // The page may already be the home page, so wait for the navigation itself.
-  page.on("framenavigated", (f) => console.log("NAV", f.url(), Date.now())); page.on("request", (r) => console.log("REQ", r.method(), r.url(), Date.now()));
   await Promise.all([page.waitForEvent('framenavigated'), menu.getByRole('menuitem', { name: 'Log out' }).click()]);
   await page.waitForURL(`${baseUrl}/`);
   await page.getByRole('link', { name: 'Sign in', exact: true }).waitFor();
   assert.match(await page.getByRole('status').first().innerText(), /logged out/);
+  await page.waitForLoadState('networkidle');
 }
 
 async function logIn(page, login, password) {
@@ -258,6 +296,29 @@ async function desktopWalk({ browser, baseUrl, smtp, server }) {
       assert.ok(await current.isHidden());
     })) return;
 
+    if (!await step('a picture can be uploaded (it shows in the header) and removed', async () => {
+      const section = page.locator('#avatar');
+      const upload = section.getByRole('button', { name: 'Upload picture' });
+      await upload.click();
+      await assertFieldError(page, section.getByLabel('Choose a picture'), /Choose a picture first/);
+      await section.getByLabel('Choose a picture').setInputFiles({
+        name: 'me.png', mimeType: 'image/png', buffer: pngImage(96, 96, [37, 99, 235]),
+      });
+      assert.equal(await section.getByRole('img', { name: 'Preview of the chosen picture' }).getAttribute('src')
+        .then((src) => src.startsWith('blob:')), true, 'the chosen file is previewed');
+      await upload.click();
+      await section.getByRole('status').filter({ hasText: 'Your new picture is saved.' }).waitFor();
+      const headerPicture = page.locator('#account-button img');
+      await headerPicture.waitFor();
+      assert.match(await headerPicture.getAttribute('src'), /^\/media\//);
+      await page.waitForFunction(() => document.querySelector('#account-button img')?.naturalWidth > 0);
+      await page.waitForLoadState('networkidle');
+      await shot(page, 'settings-avatar', desktop);
+      await section.getByRole('button', { name: 'Remove picture' }).click();
+      await section.getByRole('status').filter({ hasText: 'Your picture was removed.' }).waitFor();
+      assert.equal(await page.locator('#account-button img').count(), 0, 'the header shows the initial again');
+    })) return;
+
     if (!await step('the profile (display name and bio) is saved and shown on the channel page', async () => {
       const profile = page.locator('#profile');
       await profile.getByLabel('Display name').fill(walker.displayName);
@@ -279,10 +340,34 @@ async function desktopWalk({ browser, baseUrl, smtp, server }) {
       assert.equal(await bio.innerText(), walker.bio, 'the bio keeps its line break and shows markup as text');
       assert.equal(await bio.locator('b').count(), 0, 'no markup from the bio');
       assert.equal(await page.title(), 'Walker Tester · monotube');
-      assert.ok(await page.getByRole('heading', { name: 'Videos' }).isVisible());
-      assert.ok(await page.getByText('No videos yet').isVisible());
+      assert.ok(await page.getByRole('heading', { name: 'Videos', exact: true }).isVisible());
+      assert.ok(await page.getByRole('heading', { name: 'No videos yet' }).isVisible());
       await page.waitForLoadState('networkidle');
       await shot(page, 'channel', desktop);
+    })) return;
+
+    if (!await step('another device can be signed out, and the password changed', async () => {
+      // A second session, from outside the browser.
+      const response = await fetch(`${baseUrl}/api/auth/login`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json', 'User-Agent': 'curl/8.0' },
+        body: JSON.stringify({ login: walker.username, password: walker.password }),
+      });
+      assert.equal(response.status, 200);
+      await page.goto(`${baseUrl}/settings`, { waitUntil: 'networkidle' });
+      const sessions = page.locator('#sessions');
+      assert.equal(await sessions.getByRole('listitem').count(), 2);
+      assert.match(await sessions.getByRole('listitem').first().innerText(), /This device/);
+      await sessions.getByRole('button', { name: /^Revoke the session of curl/ }).click();
+      await sessions.getByRole('status').filter({ hasText: 'Signed out curl.' }).waitFor();
+      assert.equal(await sessions.getByRole('listitem').count(), 1);
+
+      const password = page.locator('#password');
+      const changed = 'middle step 55 password';
+      await password.getByLabel('Current password').fill(walker.password);
+      await password.getByLabel('New password').fill(changed);
+      await password.getByRole('button', { name: 'Change password' }).click();
+      await password.getByRole('status').filter({ hasText: /^Password changed/ }).waitFor();
+      walker.password = changed;
     })) return;
 
     if (!await step('forgot password sends a real mail with a reset link', async () => {

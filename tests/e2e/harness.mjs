@@ -163,9 +163,10 @@ export function watchPage(page) {
   });
   page.on('pageerror', (error) => problems.push({ kind: 'page error', text: error.message }));
   page.on('requestfailed', (request) => {
-    // A download the browser hands over, or a navigation that replaced the page, is not a failure.
+    // Leaving a page cancels what it was still loading (its favicon, a download handed to
+    // the browser): not a failure. Cancelled API calls (fetch) still count.
     const reason = request.failure()?.errorText ?? '';
-    if (reason === 'net::ERR_ABORTED' && request.isNavigationRequest()) return;
+    if (reason === 'net::ERR_ABORTED' && !['fetch', 'xhr'].includes(request.resourceType())) return;
     problems.push({ kind: 'failed request', text: `${request.method()} ${request.url()} (${reason})`, url: request.url() });
   });
   page.on('response', (response) => {

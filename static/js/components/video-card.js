@@ -19,7 +19,8 @@ export function renderVideoCard(video) {
         h('h3', { class: 'video-card__title', title: video.title },
           h('a', { href: watchUrl(video.id), text: video.title })),
         ownerName
-          ? h('p', { class: 'video-card__channel' }, h('a', { href: channelUrl(owner), text: ownerName }))
+          ? h('p', { class: 'video-card__channel' },
+            owner.id ? h('a', { href: channelUrl(owner), text: ownerName }) : ownerName)
           : null,
         h('p', { class: 'video-card__stats', text: stats }))));
 }

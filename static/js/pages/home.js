@@ -4,6 +4,8 @@
 import { h, replaceChildren } from '../dom.js';
 import { renderVideoCard } from '../components/video-card.js';
 import { emptyScreenArt } from '../components/art.js';
+import { loadSession } from '../session.js';
+import { channelUrl } from '../urls.js';
 
 export const name = 'home';
 export const title = null;  // the site name alone
@@ -18,6 +20,7 @@ export function showVideos(grid, empty, videos) {
 
 export function render(main) {
   const grid = h('ul', { class: 'video-grid', id: 'latest-grid', dataset: { feed: 'latest' }, hidden: true });
+  const action = h('a', { class: 'button button--primary is-pending', href: '/login', text: 'Sign in to upload' });
   const empty = h('div', { class: 'empty-state', id: 'latest-empty' },
     emptyScreenArt(),
     h('h2', { class: 'empty-state__title', text: 'No videos yet' }),
@@ -25,7 +28,16 @@ export function render(main) {
       class: 'empty-state__text',
       text: 'This monotube is brand new. When creators upload videos, the newest ones will show up right here.',
     }),
-    h('a', { class: 'button button--primary', href: '/login', text: 'Sign in to upload' }));
+    action);
+  // The button keeps its place while the session loads (no jump), then invites visitors
+  // to sign in or takes signed-in people to their channel.
+  loadSession().then((user) => {
+    if (user) {
+      action.textContent = 'Go to your channel';
+      action.href = channelUrl(user);
+    }
+    action.classList.remove('is-pending');
+  });
   replaceChildren(main,
     h('section', { class: 'shelf', 'aria-labelledby': 'latest-title' },
       h('div', { class: 'shelf__header' },
