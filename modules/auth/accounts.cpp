@@ -95,8 +95,14 @@ Credentials AccountService::SignUp(const std::string& username, const std::strin
 }
 
 Credentials AccountService::LogIn(const std::string& login, const std::string& password, const ClientInfo& client) {
-  if (login.empty() || password.empty())
-    throw InvalidInput("missing_credentials", "Enter your username or e-mail address and your password.");
+  FieldErrors missing;
+  if (login.empty())
+    missing.Check("login", [] {
+      throw InvalidInput("missing_credentials", "Enter your username or e-mail address.");
+    });
+  if (password.empty())
+    missing.Check("password", [] { throw InvalidInput("missing_credentials", "Enter your password."); });
+  missing.ThrowIfAny();
   if (login.size() > kMaxLoginBytes || password.size() > kMaxPasswordBytes)
     throw Unauthorized("invalid_credentials", "That username or e-mail address and password do not match.");
 
@@ -159,7 +165,9 @@ void AccountService::LogOut(const Session& session) { sessions_.Delete(session.i
 void AccountService::RequestPasswordReset(const std::string& email, const ClientInfo& client) {
   rate_limiter_.Hit("reset:address:" + client.address, settings_.reset_per_address,
                     "Too many password-reset requests from your network. Try again later.");
-  ValidateEmail(email);
+  FieldErrors errors;
+  errors.Check("email", [&] { ValidateEmail(email); });
+  errors.ThrowIfAny();
   rate_limiter_.Hit("reset:email:" + LowerAscii(email), settings_.reset_per_email,
                     "Too many password-reset requests for this address. Check your mail or try again later.");
   auto user = users_.FindByEmail(email);

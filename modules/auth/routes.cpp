@@ -26,6 +26,7 @@ class AuthRoutes {
     router.Post("/api/auth/reset-password", [this](RequestContext& c) { return RequestReset(c); });
     router.Post("/api/auth/reset-password/confirm", [this](RequestContext& c) { return ConfirmReset(c); });
 
+    router.Get("/api/auth/session", [this](RequestContext& c) { return GetSession(c); });
     router.Get("/api/me", [this](RequestContext& c) { return GetMe(c); });
     router.Patch("/api/me", [this](RequestContext& c) { return PatchMe(c); });
     router.Delete("/api/me", [this](RequestContext& c) { return DeleteMe(c); });
@@ -138,6 +139,20 @@ class AuthRoutes {
     co_return response;
   }
 
+  // Who is logged in, for the web UI's start: 200 either way ({"user": null} when
+  // anonymous), so a visitor's page load has no failed request.
+  awaitable<Response> GetSession(RequestContext& context) {
+    auto principal = co_await module_.Authenticate(context);
+    nlohmann::json body = {{"user", nullptr}, {"csrf_token", nullptr}};
+    if (principal) {
+      body["user"] = co_await context.Blocking([&] { return module_.PrivateUserJson(principal->user); });
+      body["csrf_token"] = principal->csrf_token;
+    }
+    auto response = Response::Json(body);
+    response.headers.set(Field::cache_control, "no-store");
+    co_return response;
+  }
+
   static ProfileChanges ParseProfile(const nlohmann::json& body) {
     return {http::OptionalString(body, "username"), http::OptionalString(body, "email"),
             http::OptionalString(body, "display_name"), http::OptionalString(body, "bio")};
@@ -148,6 +163,7 @@ class AuthRoutes {
     auto body = http::JsonObject(context.request);
     auto changes = ParseProfile(body);
     auto current_password = http::OptionalString(body, "current_password");
+    if (current_password && current_password->empty()) current_password.reset();  // an empty form field
     auto user = co_await context.Blocking([&] {
       return module_.PrivateUserJson(accounts_.UpdateProfile(principal.user, changes, current_password, true));
     });
@@ -258,6 +274,7 @@ class AuthRoutes {
     auto body = http::JsonObject(context.request);
     auto changes = ParseProfile(body);
     auto current_password = http::OptionalString(body, "current_password");
+    if (current_password && current_password->empty()) current_password.reset();
     auto user = co_await context.Blocking([&] {
       User target = FindUser(user_id);
       bool self = target.id == principal.user.id;

@@ -3,7 +3,7 @@
 // message can be shown to people as is.
 //
 // CSRF: requests that change something (anything but GET/HEAD) carry the session's
-// X-CSRF-Token. The token arrives with GET /api/me and the log-in/sign-up answers; any
+// X-CSRF-Token. The token arrives with GET /api/auth/session, GET /api/me and the log-in/sign-up answers; any
 // answer carrying a `csrf_token` replaces the one kept here.
 
 let csrfToken = null;

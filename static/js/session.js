@@ -1,5 +1,6 @@
-// Who is signed in: GET /api/me, asked once per page load and shared by the header and
-// the pages. 401 means an anonymous visitor. Pages that change the user (profile,
+// Who is signed in: GET /api/auth/session (200 with user null for a visitor, so a
+// visitor's page load has no failed request), asked once per page load and shared by
+// the header and the pages. Pages that change the user (profile,
 // avatar) hand the new user object to setUser() so the header follows.
 import { api } from './api.js';
 
@@ -9,14 +10,14 @@ const listeners = new Set();
 
 // Resolves to the user object, or null for an anonymous visitor.
 export function loadSession() {
-  loading ??= api('/api/me').then(
+  loading ??= api('/api/auth/session').then(
     (data) => {
       user = data?.user ?? null;
       return user;
     },
     (error) => {
-      // Anything but "not logged in" (server down, network) still lets public pages work.
-      if (error.status !== 401) console.warn('monotube: could not load the session', error);
+      // Server down or network trouble: public pages still work, as a visitor.
+      console.warn('monotube: could not load the session', error);
       user = null;
       return null;
     },

@@ -176,7 +176,6 @@ async function openAccountMenu(page, name) {
 
 async function logOutWithMenu(page, baseUrl, watch, name) {
   const { menu } = await openAccountMenu(page, name);
-  watch.allow(401, 'GET', '/api/me'); // the home page of a visitor
   // The page may already be the home page, so wait for the navigation itself.
   await Promise.all([page.waitForEvent('framenavigated'), menu.getByRole('menuitem', { name: 'Log out' }).click()]);
   await page.waitForURL(`${baseUrl}/`);
@@ -212,13 +211,10 @@ async function desktopWalk({ browser, baseUrl, smtp, server }) {
 
   try {
     if (!await step('sign-up with a too short password shows the error next to the field', async () => {
-      watch.allow(401, 'GET', '/api/me');
       await page.goto(`${baseUrl}/`, { waitUntil: 'networkidle' });
-      watch.allow(401, 'GET', '/api/me');
       await Promise.all([page.waitForURL(`${baseUrl}/login`), page.getByRole('link', { name: 'Sign in', exact: true }).click()]);
       await page.getByRole('heading', { name: 'Sign in' }).waitFor();
       await shot(page, 'login', desktop);
-      watch.allow(401, 'GET', '/api/me');
       await Promise.all([page.waitForURL(`${baseUrl}/signup`), page.getByRole('link', { name: 'Create an account' }).click()]);
       await page.waitForLoadState('networkidle');
       for (const [label, autocomplete] of [['Username', 'username'], ['E-mail', 'email'], ['Password', 'new-password']]) {
@@ -269,8 +265,6 @@ async function desktopWalk({ browser, baseUrl, smtp, server }) {
 
     if (!await step('log out, then log in (back to the page that asked for it)', async () => {
       await logOutWithMenu(page, baseUrl, watch, walker.username);
-      watch.allow(401, 'GET', '/api/me'); // /settings, which sends visitors to sign in
-      watch.allow(401, 'GET', '/api/me'); // the sign-in page
       await page.goto(`${baseUrl}/settings`);
       await page.waitForURL(`${baseUrl}/login?next=%2Fsettings`);
       await page.getByRole('heading', { name: 'Sign in' }).waitFor();
@@ -372,9 +366,7 @@ async function desktopWalk({ browser, baseUrl, smtp, server }) {
 
     if (!await step('forgot password sends a real mail with a reset link', async () => {
       await logOutWithMenu(page, baseUrl, watch, walker.displayName);
-      watch.allow(401, 'GET', '/api/me');
       await page.goto(`${baseUrl}/login`, { waitUntil: 'networkidle' });
-      watch.allow(401, 'GET', '/api/me');
       await Promise.all([page.waitForURL(`${baseUrl}/forgot-password`), page.getByRole('link', { name: 'Forgot password?' }).click()]);
       await page.waitForLoadState('networkidle');
       await shot(page, 'forgot-password', desktop);
@@ -393,7 +385,6 @@ async function desktopWalk({ browser, baseUrl, smtp, server }) {
     })) return;
 
     if (!await step('the reset link sets a new password', async () => {
-      watch.allow(401, 'GET', '/api/me');
       await page.goto(link, { waitUntil: 'networkidle' });
       assert.equal(page.url(), `${baseUrl}/reset-password`, 'the token is taken out of the address bar');
       const first = page.getByLabel('New password', { exact: true });
@@ -408,7 +399,6 @@ async function desktopWalk({ browser, baseUrl, smtp, server }) {
       await page.getByRole('button', { name: 'Set new password' }).click();
       await page.getByRole('heading', { name: 'Your password has been changed' }).waitFor();
       await shot(page, 'reset-password-done', desktop);
-      watch.allow(401, 'GET', '/api/me');
       await Promise.all([page.waitForURL(`${baseUrl}/login`), page.getByRole('link', { name: 'Sign in', exact: true }).last().click()]);
       await page.waitForLoadState('networkidle');
     })) return;
@@ -443,14 +433,12 @@ async function desktopWalk({ browser, baseUrl, smtp, server }) {
       await section.getByRole('button', { name: 'Delete my account' }).click();
       await assertFieldError(page, section.getByRole('checkbox'), /confirm/);
       await section.getByRole('checkbox').check();
-      watch.allow(401, 'GET', '/api/me');
       await Promise.all([page.waitForURL(`${baseUrl}/`), section.getByRole('button', { name: 'Delete my account' }).click()]);
       await page.getByRole('link', { name: 'Sign in', exact: true }).waitFor();
       assert.match(await page.getByRole('status').first().innerText(), /account has been deleted/);
     })) return;
 
     await step('log-in with the deleted account fails and says so', async () => {
-      watch.allow(401, 'GET', '/api/me');
       await page.goto(`${baseUrl}/login`, { waitUntil: 'networkidle' });
       watch.allow(401, 'POST', '/api/auth/login');
       await logIn(page, walker.username, walker.newPassword);
@@ -459,7 +447,6 @@ async function desktopWalk({ browser, baseUrl, smtp, server }) {
     });
 
     await step('an unknown channel gets a friendly not-found message', async () => {
-      watch.allow(401, 'GET', '/api/me');
       watch.allow(404, 'GET', `/api/users/${userId}`);
       await page.goto(`${baseUrl}/channel/${userId}`, { waitUntil: 'networkidle' });
       await page.getByRole('heading', { level: 1, name: 'This channel doesn’t exist' }).waitFor();
@@ -483,7 +470,6 @@ async function phonePass({ browser, baseUrl }) {
   const user = { username: 'phone_walker', email: 'phone@example.com', password: 'green kettle 9 mountain' };
   try {
     if (!await step('at phone width: sign up, account menu, settings and channel', async () => {
-      watch.allow(401, 'GET', '/api/me');
       await page.goto(`${baseUrl}/signup`, { waitUntil: 'networkidle' });
       await shot(page, 'signup', phone);
       watch.allow(400, 'POST', '/api/auth/signup');
@@ -513,17 +499,14 @@ async function phonePass({ browser, baseUrl }) {
     })) return;
 
     await step('at phone width: sign-in, forgot and reset pages; a bad reset link says so', async () => {
-      watch.allow(401, 'GET', '/api/me');
       await page.goto(`${baseUrl}/login`, { waitUntil: 'networkidle' });
       await shot(page, 'login', phone);
       watch.allow(401, 'POST', '/api/auth/login');
       await logIn(page, user.username, 'not the password at all');
       await page.locator('main').getByRole('alert').filter({ hasText: /do not match/ }).waitFor();
       await shot(page, 'login-error', phone);
-      watch.allow(401, 'GET', '/api/me');
       await page.goto(`${baseUrl}/forgot-password`, { waitUntil: 'networkidle' });
       await shot(page, 'forgot-password', phone);
-      watch.allow(401, 'GET', '/api/me');
       await page.goto(`${baseUrl}/reset-password#token=not-a-real-token`, { waitUntil: 'networkidle' });
       assert.equal(page.url(), `${baseUrl}/reset-password`);
       await shot(page, 'reset-password', phone);

@@ -677,3 +677,21 @@ TEST_CASE("Bad proxy or first-admin settings stop the start with the setting nam
                }),
                Catch::Contains("admin_password") && Catch::Contains("commonly used"));
 }
+
+TEST_CASE("The session endpoint answers 200 for visitors and users alike", "[auth]") {
+  TestApp app;
+  auto visitor = app.Get("/api/auth/session");
+  REQUIRE(visitor.status == 200);
+  REQUIRE(visitor.Json()["user"].is_null());
+  TestAccount ada = MakeAccount(app, "ada");
+  auto user = app.Get("/api/auth/session", ada.CookieWithoutCsrf());
+  REQUIRE(user.status == 200);
+  REQUIRE(user.Json()["user"]["username"] == "ada");
+  REQUIRE(user.Json()["csrf_token"] == ada.csrf_token);
+  // Form errors name their fields here too.
+  RequireFieldError(SendJson(app, "POST", "/api/auth/reset-password", {{"email", ""}}), 400, "email", "invalid_email");
+  RequireFieldError(LogInRaw(app, "", "x"), 400, "login", "missing_credentials");
+  RequireFieldError(SendJson(app, "PATCH", "/api/me", {{"email", "new@example.org"}, {"current_password", ""}},
+                             ada.Bearer()),
+                    400, "current_password", "password_required");
+}
