@@ -152,6 +152,47 @@ else
 fi
 SERVER_PID=""
 
+# --- brute force across two server processes sharing one database ----------------------
+# brute_force_two_processes LABEL [env...]: 10 wrong passwords spread over two servers
+# answer 401, the 11th (on either) 429 with Retry-After; the first admin from the
+# environment can log in.
+brute_force_two_processes() {
+  local label=$1; shift
+  local pids=() ports=() i code body
+  env "$@" "$BIN" user create --username target --email target@example.org \
+    --password 'correct horse battery staple' --role viewer >/dev/null 2>&1 || { fail "$label: user create"; return; }
+  for i in 1 2; do
+    if start_server "$WORK/twin$i.log" "$@"; then pids+=("$SERVER_PID"); ports+=("$PORT")
+    else fail "$label: server $i starts" "$(tail -20 "$WORK/twin$i.log")"; fi
+  done
+  SERVER_PID=""
+  if [ ${#ports[@]} -eq 2 ]; then
+    local ok=1
+    for i in $(seq 1 10); do
+      code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+        -d "{\"login\":\"target\",\"password\":\"wrong password $i\"}" \
+        "http://127.0.0.1:${ports[$((i % 2))]}/api/auth/login")
+      [ "$code" = 401 ] || { ok=0; fail "$label: wrong password $i answered $code, not 401"; }
+    done
+    [ $ok = 1 ] && pass "$label: 10 wrong passwords over two processes are 401"
+    for i in 0 1; do
+      body=$(curl -s -D "$WORK/headers" -H 'Content-Type: application/json' \
+        -d '{"login":"target","password":"correct horse battery staple"}' "http://127.0.0.1:${ports[$i]}/api/auth/login")
+      if head -1 "$WORK/headers" | grep -q ' 429' && grep -qi '^retry-after: [0-9]' "$WORK/headers"; then
+        pass "$label: the 11th attempt on server $((i + 1)) is 429 with Retry-After"
+      else
+        fail "$label: 11th attempt on server $((i + 1))" "$(cat "$WORK/headers") $body"
+      fi
+    done
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+      -d '{"login":"boss","password":"the boss passphrase"}' "http://127.0.0.1:${ports[0]}/api/auth/login")
+    [ "$code" = 200 ] && pass "$label: the first admin from MONOTUBE_ADMIN_* logs in" || fail "$label: first admin ($code)"
+  fi
+  for i in "${pids[@]}"; do kill -TERM "$i"; wait_exit "$i" 15; done
+}
+ADMIN_ENV=(MONOTUBE_ADMIN_USERNAME=boss MONOTUBE_ADMIN_EMAIL=boss@example.org MONOTUBE_ADMIN_PASSWORD='the boss passphrase')
+brute_force_two_processes "SQLite" MONOTUBE_DATA_DIR="$WORK/twin-data" "${ADMIN_ENV[@]}"
+
 # --- a database that cannot be reached stops the start with a clear message ---------
 DEAD_PORT=$(free_port)
 out=$(MONOTUBE_DATA_DIR="$WORK/data3" MONOTUBE_STATIC_DIR="$ROOT/static" \
@@ -173,6 +214,7 @@ if [ -n "$PG_ADMIN_URL" ]; then
     fail "serve on PostgreSQL" "$(tail -20 "$WORK/pg.log")"
   fi
   SERVER_PID=""
+  brute_force_two_processes "PostgreSQL" MONOTUBE_DATABASE_URL="$PG_URL" MONOTUBE_DATA_DIR="$WORK/twin-pg" "${ADMIN_ENV[@]}"
   psql "$PG_ADMIN_URL" -qc "DROP DATABASE $DB WITH (FORCE)" >/dev/null
 else
   echo "note - MONOTUBE_TEST_PG_URL not set: the PostgreSQL part of this script did not run"
