@@ -322,6 +322,8 @@ nlohmann::json AccountService::Export(const User& user) {
 }
 
 void AccountService::DeleteAccount(const User& user, const std::string& password) {
+  if (user.role == "admin" && users_.CountWithRole("admin") <= 1)
+    throw Conflict("last_admin", "This is the site's only admin account. Make another admin before deleting it.");
   FieldErrors errors;
   if (password.empty())
     errors.Check("password", [] {
@@ -333,6 +335,8 @@ void AccountService::DeleteAccount(const User& user, const std::string& password
 }
 
 void AccountService::DeleteUser(const User& user) {
+  if (user.role == "admin" && users_.CountWithRole("admin") <= 1)
+    throw Conflict("last_admin", "This is the site's only admin account. Make another admin before deleting it.");
   // Everything else first: if storage is down the account stays, whole, and can be deleted again.
   for (const auto& provider : providers_) provider.erase(user);
   std::size_t files = storage_.DeletePrefix("users/" + user.public_id + "/");

@@ -115,7 +115,8 @@ class AccountService {
   // Self-service deletion: checks the password, then DeleteUser.
   void DeleteAccount(const User& user, const std::string& password);
   // Erases the user and everything that belongs to them: other modules' data (through
-  // their providers), stored files, sessions, the row.
+  // their providers), stored files, sessions, the row. The site's last admin is refused
+  // (Conflict "last_admin"), so a site never loses its administration.
   void DeleteUser(const User& user);
 
   // Suspending ends every session at once; the account cannot log in until lifted.

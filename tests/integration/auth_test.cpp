@@ -563,6 +563,11 @@ TEST_CASE("The first admin comes from the environment once", "[auth]") {
   // A replica starting with the same settings does not make a second one.
   auto replica = app.StartReplica();
   REQUIRE(app.app().auth().accounts().users().CountWithRole("admin") == 1);
+  // The only admin cannot delete their account; with a second admin they can.
+  RequireApiError(SendJson(app, "DELETE", "/api/me", {{"password", "an admin passphrase"}}, root.Bearer()), 409,
+                  "last_admin");
+  MakeAccount(app, "deputy", "admin");
+  REQUIRE(SendJson(app, "DELETE", "/api/me", {{"password", "an admin passphrase"}}, root.Bearer()).status == 204);
 }
 
 TEST_CASE("Unknown users are 404 and malformed ids never reach the database", "[auth]") {
