@@ -6,6 +6,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace monotube {
 
@@ -79,13 +80,18 @@ class FieldErrors {
     try {
       check();
     } catch (const Error& e) {
-      if (first_status_ == 0) {
-        first_status_ = e.status();
-        first_code_ = e.code();
-        first_message_ = e.what();
-      }
-      fields_.emplace(field, InvalidFields::Field{e.code(), e.what()});
+      Add(field, e);
     }
+  }
+  // Records error for field, unless the field already has one.
+  void Add(const std::string& field, const Error& error) {
+    if (fields_.contains(field)) return;
+    if (first_status_ == 0) {
+      first_status_ = error.status();
+      first_code_ = error.code();
+      first_message_ = error.what();
+    }
+    fields_.emplace(field, InvalidFields::Field{error.code(), error.what()});
   }
   bool empty() const noexcept { return fields_.empty(); }
   void ThrowIfAny() const {
@@ -98,6 +104,22 @@ class FieldErrors {
   std::string first_code_;
   std::string first_message_;
 };
+
+// One field's error as InvalidFields, e.g. ThrowFieldError("email", InvalidInput(...)).
+[[noreturn]] inline void ThrowFieldError(const std::string& field, const Error& error) {
+  FieldErrors errors;
+  errors.Add(field, error);
+  errors.ThrowIfAny();
+  throw error;  // not reached: ThrowIfAny threw
+}
+
+// Runs one field's checks; an Error it throws leaves as that field's InvalidFields.
+template <class F>
+void CheckField(const std::string& field, F&& check) {
+  FieldErrors errors;
+  errors.Check(field, std::forward<F>(check));
+  errors.ThrowIfAny();
+}
 
 // A configuration value that stops the start; the message names the setting.
 class ConfigError : public std::runtime_error {

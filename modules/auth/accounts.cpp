@@ -29,6 +29,8 @@ const std::string& DummyPasswordHash() {
 
 std::string AvatarFileName(const std::string& key) { return key.substr(key.rfind('/') + 1); }
 
+}  // namespace
+
 nlohmann::json SessionJson(const Session& session) {
   return {{"id", session.public_id},
           {"created_at", FormatIso8601(session.created_at_ms)},
@@ -37,8 +39,6 @@ nlohmann::json SessionJson(const Session& session) {
           {"user_agent", session.user_agent},
           {"ip_address", session.ip_address}};
 }
-
-}  // namespace
 
 std::string AvatarUrl(const User& user) {
   if (user.avatar_key.empty()) return "";
@@ -66,12 +66,11 @@ Credentials AccountService::SignUp(const std::string& username, const std::strin
   FieldErrors errors;
   errors.Check("username", [&] {
     ValidateUsername(username);
-    if (users_.UsernameTaken(username)) throw Conflict("username_taken", "That username is already taken.");
+    users_.RequireUsernameFree(username);
   });
   errors.Check("email", [&] {
     ValidateEmail(email);
-    if (users_.EmailTaken(email))
-      throw Conflict("email_taken", "An account with that e-mail address already exists.");
+    users_.RequireEmailFree(email);
   });
   errors.Check("password", [&] {
     ValidatePassword(password);
@@ -86,9 +85,7 @@ Credentials AccountService::SignUp(const std::string& username, const std::strin
   try {
     user = users_.Insert(insert);
   } catch (const Conflict& e) {  // lost a race with another sign-up for the same name
-    FieldErrors race;
-    race.Check(e.code() == "email_taken" ? "email" : "username", [&] { throw e; });
-    race.ThrowIfAny();
+    ThrowFieldError(e.code() == "email_taken" ? "email" : "username", e);
   }
   spdlog::info("user {} signed up with role {}", user.public_id, user.role);
   return StartSession(user, client);
@@ -97,11 +94,8 @@ Credentials AccountService::SignUp(const std::string& username, const std::strin
 Credentials AccountService::LogIn(const std::string& login, const std::string& password, const ClientInfo& client) {
   FieldErrors missing;
   if (login.empty())
-    missing.Check("login", [] {
-      throw InvalidInput("missing_credentials", "Enter your username or e-mail address.");
-    });
-  if (password.empty())
-    missing.Check("password", [] { throw InvalidInput("missing_credentials", "Enter your password."); });
+    missing.Add("login", InvalidInput("missing_credentials", "Enter your username or e-mail address."));
+  if (password.empty()) missing.Add("password", InvalidInput("missing_credentials", "Enter your password."));
   missing.ThrowIfAny();
   if (login.size() > kMaxLoginBytes || password.size() > kMaxPasswordBytes)
     throw Unauthorized("invalid_credentials", "That username or e-mail address and password do not match.");
@@ -165,9 +159,7 @@ void AccountService::LogOut(const Session& session) { sessions_.Delete(session.i
 void AccountService::RequestPasswordReset(const std::string& email, const ClientInfo& client) {
   rate_limiter_.Hit("reset:address:" + client.address, settings_.reset_per_address,
                     "Too many password-reset requests from your network. Try again later.");
-  FieldErrors errors;
-  errors.Check("email", [&] { ValidateEmail(email); });
-  errors.ThrowIfAny();
+  CheckField("email", [&] { ValidateEmail(email); });
   rate_limiter_.Hit("reset:email:" + LowerAscii(email), settings_.reset_per_email,
                     "Too many password-reset requests for this address. Check your mail or try again later.");
   auto user = users_.FindByEmail(email);
@@ -191,9 +183,7 @@ void AccountService::RequestPasswordReset(const std::string& email, const Client
 }
 
 void AccountService::ResetPassword(std::string_view token, const std::string& new_password) {
-  FieldErrors errors;
-  errors.Check("password", [&] { ValidatePassword(new_password); });
-  errors.ThrowIfAny();
+  CheckField("password", [&] { ValidatePassword(new_password); });
   const std::string kInvalid = "This reset link is not valid: it was already used or has expired. Ask for a new one.";
   if (token.empty() || token.size() > 128) throw InvalidInput("invalid_reset_token", kInvalid);
   std::string hash = HashPassword(new_password);  // before consuming, so a failure here keeps the link usable
@@ -213,16 +203,12 @@ void AccountService::CheckPassword(const User& user, const std::string& password
     rate_limiter_.Forget(hit);
     return;
   }
-  FieldErrors errors;
-  errors.Check(std::string(field), [] { throw InvalidInput("wrong_password", "That password is not right."); });
-  errors.ThrowIfAny();
+  ThrowFieldError(std::string(field), InvalidInput("wrong_password", "That password is not right."));
 }
 
 void AccountService::ChangePassword(const User& user, const std::string& current_password,
                                     const std::string& new_password, std::int64_t keep_session_id) {
-  FieldErrors errors;
-  errors.Check("new_password", [&] { ValidatePassword(new_password); });
-  errors.ThrowIfAny();
+  CheckField("new_password", [&] { ValidatePassword(new_password); });
   CheckPassword(user, current_password, "current_password");
   users_.SetPasswordHash(user.id, HashPassword(new_password), clock_.NowMs());
   sessions_.DeleteAllForUser(user.id, keep_session_id);
@@ -239,21 +225,19 @@ User AccountService::UpdateProfile(const User& user, const ProfileChanges& reque
   FieldErrors errors;
   if (changes.username) errors.Check("username", [&] {
       ValidateUsername(*changes.username);
-      if (LowerAscii(*changes.username) != LowerAscii(user.username) && users_.UsernameTaken(*changes.username))
-        throw Conflict("username_taken", "That username is already taken.");
+      // A change of case only is the same account's name.
+      if (LowerAscii(*changes.username) != LowerAscii(user.username)) users_.RequireUsernameFree(*changes.username);
     });
   if (changes.email) errors.Check("email", [&] {
       ValidateEmail(*changes.email);
-      if (LowerAscii(*changes.email) != LowerAscii(user.email) && users_.EmailTaken(*changes.email))
-        throw Conflict("email_taken", "An account with that e-mail address already exists.");
+      if (LowerAscii(*changes.email) != LowerAscii(user.email)) users_.RequireEmailFree(*changes.email);
     });
   if (changes.display_name) errors.Check("display_name", [&] { ValidateDisplayName(*changes.display_name); });
   if (changes.bio) errors.Check("bio", [&] { ValidateBio(*changes.bio); });
   bool sensitive = changes.username || changes.email;
   if (sensitive && password_required && !current_password)
-    errors.Check("current_password", [] {
-      throw InvalidInput("password_required", "Enter your current password to change your username or e-mail.");
-    });
+    errors.Add("current_password",
+               InvalidInput("password_required", "Enter your current password to change your username or e-mail."));
   errors.ThrowIfAny();
   if (sensitive && password_required) CheckPassword(user, *current_password, "current_password");
 
@@ -300,7 +284,7 @@ void AccountService::RevokeSession(const User& user, std::string_view session_pu
 
 nlohmann::json AccountService::Export(const User& user) {
   nlohmann::json sessions = nlohmann::json::array();
-  for (const auto& session : sessions_.ListForUser(user.id, clock_.NowMs())) sessions.push_back(SessionJson(session));
+  for (const auto& session : Sessions(user)) sessions.push_back(SessionJson(session));
   nlohmann::json data = {
       {"format", "monotube-user-export-1"},
       {"exported_at", FormatIso8601(clock_.NowMs())},
@@ -321,22 +305,21 @@ nlohmann::json AccountService::Export(const User& user) {
   return data;
 }
 
-void AccountService::DeleteAccount(const User& user, const std::string& password) {
+void AccountService::RefuseLastAdmin(const User& user) {
   if (user.role == "admin" && users_.CountWithRole("admin") <= 1)
     throw Conflict("last_admin", "This is the site's only admin account. Make another admin before deleting it.");
-  FieldErrors errors;
+}
+
+void AccountService::DeleteAccount(const User& user, const std::string& password) {
+  RefuseLastAdmin(user);  // before the password check: no point asking for it
   if (password.empty())
-    errors.Check("password", [] {
-      throw InvalidInput("password_required", "Enter your password to delete your account.");
-    });
-  errors.ThrowIfAny();
+    ThrowFieldError("password", InvalidInput("password_required", "Enter your password to delete your account."));
   CheckPassword(user, password, "password");
   DeleteUser(user);
 }
 
 void AccountService::DeleteUser(const User& user) {
-  if (user.role == "admin" && users_.CountWithRole("admin") <= 1)
-    throw Conflict("last_admin", "This is the site's only admin account. Make another admin before deleting it.");
+  RefuseLastAdmin(user);
   // Everything else first: if storage is down the account stays, whole, and can be deleted again.
   for (const auto& provider : providers_) provider.erase(user);
   std::size_t files = storage_.DeletePrefix("users/" + user.public_id + "/");

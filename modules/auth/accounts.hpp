@@ -62,6 +62,8 @@ struct UserDataProvider {
 
 // The user's public face (the channel view), e.g. avatar_url; "" when no avatar.
 std::string AvatarUrl(const User& user);
+// A session as its owner sees it (never the token): id, times, device, address.
+nlohmann::json SessionJson(const Session& session);
 
 class AccountService {
  public:
@@ -137,6 +139,7 @@ class AccountService {
  private:
   Credentials StartSession(const User& user, const ClientInfo& client);
   void CheckPassword(const User& user, const std::string& password, std::string_view field);
+  void RefuseLastAdmin(const User& user);
 
   db::Database& database_;
   const Clock& clock_;

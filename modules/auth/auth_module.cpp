@@ -1,5 +1,6 @@
 #include "modules/auth/auth.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <sodium.h>
 
 #include "monotube/errors.hpp"
@@ -8,21 +9,15 @@
 namespace monotube::auth {
 namespace {
 
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
-  return text;
-}
-
 // The value of one cookie in a Cookie header ("a=1; b=2").
 std::optional<std::string_view> CookieValue(std::string_view header, std::string_view name) {
   while (!header.empty()) {
     auto semicolon = header.find(';');
-    std::string_view pair = Trim(header.substr(0, semicolon));
+    std::string_view pair = http::TrimWhitespace(header.substr(0, semicolon));
     header = semicolon == std::string_view::npos ? std::string_view() : header.substr(semicolon + 1);
     auto equals = pair.find('=');
-    if (equals != std::string_view::npos && Trim(pair.substr(0, equals)) == name)
-      return Trim(pair.substr(equals + 1));
+    if (equals != std::string_view::npos && http::TrimWhitespace(pair.substr(0, equals)) == name)
+      return http::TrimWhitespace(pair.substr(equals + 1));
   }
   return std::nullopt;
 }
@@ -54,10 +49,8 @@ std::optional<std::string> AuthModule::SessionToken(const http::Request& request
     via_cookie = false;
     constexpr std::string_view kBearer = "Bearer ";
     if (authorization.size() > kBearer.size() &&
-        std::equal(kBearer.begin(), kBearer.end(), authorization.begin(),
-                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
-                                               std::tolower(static_cast<unsigned char>(b)); }))
-      return std::string(Trim(authorization.substr(kBearer.size())));
+        boost::beast::iequals(authorization.substr(0, kBearer.size()), kBearer))
+      return std::string(http::TrimWhitespace(authorization.substr(kBearer.size())));
     throw Unauthorized("invalid_token", "The Authorization header must be \"Bearer <token>\".");
   }
   auto cookie = CookieValue(request.Header("Cookie"), kSessionCookie);

@@ -216,14 +216,10 @@ class AuthRoutes {
     auto principal = co_await module_.Require(context);
     auto sessions = co_await context.Blocking([&] { return accounts_.Sessions(principal.user); });
     nlohmann::json items = nlohmann::json::array();
-    for (const auto& session : sessions)
-      items.push_back({{"id", session.public_id},
-                       {"created_at", FormatIso8601(session.created_at_ms)},
-                       {"last_seen_at", FormatIso8601(session.last_seen_at_ms)},
-                       {"expires_at", FormatIso8601(session.expires_at_ms)},
-                       {"user_agent", session.user_agent},
-                       {"ip_address", session.ip_address},
-                       {"current", session.id == principal.session.id}});
+    for (const auto& session : sessions) {
+      items.push_back(SessionJson(session));
+      items.back()["current"] = session.id == principal.session.id;
+    }
     co_return Response::Json({{"sessions", std::move(items)}});
   }
 

@@ -10,6 +10,7 @@
 
 #include "monotube/errors.hpp"
 #include "monotube/ids.hpp"
+#include "monotube/mail.hpp"
 
 #include "modules/auth/passwords.hpp"
 
@@ -79,33 +80,30 @@ bool IsAsciiAlnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-bool IsValidEmailLocalPart(std::string_view local) {
-  static constexpr std::string_view kSpecials = "!#$%&'*+/=?^_`{|}~.-";
-  if (local.empty() || local.size() > 64 || local.front() == '.' || local.back() == '.') return false;
-  if (local.find("..") != std::string_view::npos) return false;
-  return std::all_of(local.begin(), local.end(),
-                     [](char c) { return IsAsciiAlnum(c) || kSpecials.find(c) != std::string_view::npos; });
+Conflict UsernameTakenError() { return Conflict("username_taken", "That username is already taken."); }
+Conflict EmailTakenError() { return Conflict("email_taken", "An account with that e-mail address already exists."); }
+
+// A unique violation on users as the Conflict a person understands. The message names the
+// constraint: "users.email_lower" (SQLite), "users_email_lower_key" (PostgreSQL).
+[[noreturn]] void ThrowTaken(const std::exception& error) {
+  std::string_view what = error.what();
+  auto names = [what](std::string_view column) {
+    return what.find("users." + std::string(column)) != std::string_view::npos ||
+           what.find("users_" + std::string(column) + "_key") != std::string_view::npos;
+  };
+  if (names("username_lower")) throw UsernameTakenError();
+  if (names("email_lower")) throw EmailTakenError();
+  throw Conflict("user_exists", "That account already exists.");
 }
 
-bool IsValidEmailDomain(std::string_view domain) {
-  if (domain.empty() || domain.size() > 253) return false;
-  int labels = 0;
-  std::string_view last_label;
-  while (!domain.empty()) {
-    auto dot = domain.find('.');
-    std::string_view label = domain.substr(0, dot);
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
-    if (!std::all_of(label.begin(), label.end(), [](char c) { return IsAsciiAlnum(c) || c == '-'; }))
-      return false;
-    ++labels;
-    last_label = label;
-    if (dot == std::string_view::npos) break;
-    domain.remove_prefix(dot + 1);
-    if (domain.empty()) return false;  // a trailing dot
-  }
-  bool numeric_tld =
-      std::all_of(last_label.begin(), last_label.end(), [](char c) { return c >= '0' && c <= '9'; });
-  return labels >= 2 && !numeric_tld;
+// Beyond the address syntax every mailer accepts: a public domain, with a dot and a TLD
+// that is not a number (no "name@localhost", no "name@10.0.0.1").
+bool HasPublicDomain(std::string_view email) {
+  std::string_view domain = email.substr(email.rfind('@') + 1);
+  auto dot = domain.rfind('.');
+  if (dot == std::string_view::npos) return false;
+  std::string_view tld = domain.substr(dot + 1);
+  return !std::all_of(tld.begin(), tld.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 }  // namespace
@@ -139,11 +137,8 @@ void ValidateUsername(std::string_view username) {
 }
 
 void ValidateEmail(std::string_view email) {
-  auto at = email.find('@');
-  bool ok = email.size() <= 254 && at != std::string_view::npos &&
-            email.find('@', at + 1) == std::string_view::npos && IsValidEmailLocalPart(email.substr(0, at)) &&
-            IsValidEmailDomain(email.substr(at + 1));
-  if (!ok) throw InvalidInput("invalid_email", "Enter a valid e-mail address, such as name@example.com.");
+  if (!IsValidEmailAddress(email) || !HasPublicDomain(email))
+    throw InvalidInput("invalid_email", "Enter a valid e-mail address, such as name@example.com.");
 }
 
 void ValidatePassword(std::string_view password) {
@@ -228,16 +223,7 @@ User UserRepository::Insert(const UserInsert& user) {
                 created_at, "",             "",            created_at};
   } catch (const std::exception& e) {
     if (!db::IsUniqueViolation(e)) throw;
-    // The message names the constraint: "users.email_lower" (SQLite), "users_email_lower_key" (PostgreSQL).
-    std::string_view what = e.what();
-    auto names = [what](std::string_view column) {
-      return what.find("users." + std::string(column)) != std::string_view::npos ||
-             what.find("users_" + std::string(column) + "_key") != std::string_view::npos;
-    };
-    if (names("username_lower")) throw Conflict("username_taken", "That username is already taken.");
-    if (names("email_lower"))
-      throw Conflict("email_taken", "An account with that e-mail address already exists.");
-    throw Conflict("user_exists", "That account already exists.");
+    ThrowTaken(e);
   }
 }
 
@@ -317,10 +303,7 @@ std::optional<User> UserRepository::UpdateProfile(std::int64_t user_id, const Pr
     });
   } catch (const std::exception& e) {
     if (!db::IsUniqueViolation(e)) throw;
-    std::string_view what = e.what();
-    if (what.find("username_lower") != std::string_view::npos)
-      throw Conflict("username_taken", "That username is already taken.");
-    throw Conflict("email_taken", "An account with that e-mail address already exists.");
+    ThrowTaken(e);
   }
   return FindById(user_id);
 }
@@ -391,6 +374,14 @@ bool UserRepository::EmailTaken(std::string_view email) {
   });
 }
 
+void UserRepository::RequireUsernameFree(std::string_view username) {
+  if (UsernameTaken(username)) throw UsernameTakenError();
+}
+
+void UserRepository::RequireEmailFree(std::string_view email) {
+  if (EmailTaken(email)) throw EmailTakenError();
+}
+
 UserService::UserService(db::Database& database, const Clock& clock) : users_(database), clock_(clock) {}
 
 User UserService::CreateUser(const NewUser& request) {
@@ -398,10 +389,8 @@ User UserService::CreateUser(const NewUser& request) {
   ValidateEmail(request.email);
   ValidatePassword(request.password);
   ValidateRole(request.role);
-  if (users_.UsernameTaken(request.username))
-    throw Conflict("username_taken", "That username is already taken.");
-  if (users_.EmailTaken(request.email))
-    throw Conflict("email_taken", "An account with that e-mail address already exists.");
+  users_.RequireUsernameFree(request.username);
+  users_.RequireEmailFree(request.email);
 
   UserInsert insert{NewPublicId(), request.username, request.email, HashPassword(request.password),
                     request.role,  request.username, clock_.NowMs()};

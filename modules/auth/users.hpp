@@ -68,6 +68,9 @@ class UserRepository {
   std::optional<std::string> FindPasswordHash(std::int64_t user_id);
   bool UsernameTaken(std::string_view username);
   bool EmailTaken(std::string_view email);
+  // Throw Conflict("username_taken" / "email_taken") when an account uses it, ignoring case.
+  void RequireUsernameFree(std::string_view username);
+  void RequireEmailFree(std::string_view email);
   std::int64_t CountWithRole(std::string_view role);
 
   // Applies the present fields (already validated); Conflict like Insert. Returns the user

@@ -18,8 +18,8 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 
 import {
-  assertClean, check, freePort, launchBrowser, newContext, repoRoot, results, resultsDir, startProcess, startServer,
-  stopServer, viewports, waitForHealthy, waitForPort, watchPage,
+  assertClean, check, freePort, launchBrowser, newContext, repoRoot, results, resultsDir, runTest, startProcess,
+  startServer, stopServer, viewports, waitForHealthy, waitForPort, watchPage,
 } from './harness.mjs';
 
 const [desktop, phone] = viewports;
@@ -562,11 +562,4 @@ async function main() {
   }
 }
 
-try {
-  await main();
-} catch (error) {
-  results.failed += 1;
-  console.log(`FAILED - ${error.message}`);
-}
-console.log(`${results.passed} passed, ${results.failed} failed`);
-process.exit(results.failed > 0 ? 1 : 0);
+await runTest(main);

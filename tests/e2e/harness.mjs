@@ -20,6 +20,19 @@ export const viewports = [
 
 export const results = { passed: 0, failed: 0 };
 
+// Runs a test script's main(), counts an error escaping it as a failure, prints the
+// totals and exits 1 when anything failed.
+export async function runTest(main) {
+  try {
+    await main();
+  } catch (error) {
+    results.failed += 1;
+    console.log(`FAILED - ${error.message}`);
+  }
+  console.log(`${results.passed} passed, ${results.failed} failed`);
+  process.exit(results.failed > 0 ? 1 : 0);
+}
+
 export async function check(name, fn) {
   try {
     await fn();

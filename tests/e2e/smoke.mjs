@@ -12,8 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 
 import {
-  assertClean, check, freePort, launchBrowser, newContext, repoRoot, results, resultsDir, startServer, stopServer,
-  viewports, waitForHealthy, watchPage,
+  assertClean, check, freePort, launchBrowser, newContext, repoRoot, results, resultsDir, runTest, startServer,
+  stopServer, viewports, waitForHealthy, watchPage,
 } from './harness.mjs';
 
 async function checkHeader(page) {
@@ -104,11 +104,4 @@ async function main() {
   }
 }
 
-try {
-  await main();
-} catch (error) {
-  results.failed += 1;
-  console.log(`FAILED - ${error.message}`);
-}
-console.log(`${results.passed} passed, ${results.failed} failed`);
-process.exit(results.failed > 0 ? 1 : 0);
+await runTest(main);

@@ -61,6 +61,9 @@ struct Response {
   static Response Error(Status status, std::string_view code, std::string_view message);
 };
 
+// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
+std::string_view TrimWhitespace(std::string_view text);
+
 // Percent-decodes a URL component. With plus_as_space, "+" becomes " " (query strings).
 // Returns nullopt on a malformed escape.
 std::optional<std::string> PercentDecode(std::string_view text, bool plus_as_space);

@@ -1,5 +1,7 @@
 #include "monotube/http/client_address.hpp"
 
+#include "monotube/http/message.hpp"
+
 #include <stdexcept>
 
 #include <boost/asio/ip/address.hpp>
@@ -7,12 +9,6 @@
 namespace monotube::http {
 namespace asio_ip = boost::asio::ip;
 namespace {
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 bool ParseAddress(std::string_view text, asio_ip::address& out) {
   boost::system::error_code ec;
@@ -30,7 +26,7 @@ TrustedProxies TrustedProxies::Parse(std::string_view list) {
   TrustedProxies proxies;
   while (!list.empty()) {
     auto comma = list.find(',');
-    std::string_view entry = Trim(list.substr(0, comma));
+    std::string_view entry = TrimWhitespace(list.substr(0, comma));
     list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
     if (entry.empty()) continue;
     boost::system::error_code ec;
@@ -74,7 +70,8 @@ std::string TrustedProxies::ClientAddress(const std::string& peer, std::string_v
   // Right to left: each hop appended the address it saw; stop at the first one we do not trust.
   while (!forwarded_for.empty()) {
     auto comma = forwarded_for.rfind(',');
-    std::string_view entry = Trim(comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1));
+    std::string_view entry =
+        TrimWhitespace(comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1));
     forwarded_for = comma == std::string_view::npos ? std::string_view() : forwarded_for.substr(0, comma);
     asio_ip::address address;
     if (!ParseAddress(entry, address)) break;  // garbage: keep the last address we could trust

@@ -1,5 +1,7 @@
 #include "monotube/http/conditional.hpp"
 
+#include "monotube/http/message.hpp"
+
 #include <cstdio>
 #include <ctime>
 #include <limits>
@@ -13,12 +15,6 @@ namespace {
 constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 int MonthIndex(std::string_view name) {
   for (int i = 0; i < 12; ++i) {
@@ -71,7 +67,7 @@ std::string FormatHttpDate(std::int64_t epoch_seconds) {
 }
 
 std::optional<std::int64_t> ParseHttpDate(std::string_view text) {
-  std::string input(Trim(text));
+  std::string input(TrimWhitespace(text));
   char weekday[16] = {};
   char month[4] = {};
   int day = 0, year = 0, hour = 0, minute = 0, second = 0;
@@ -102,12 +98,12 @@ std::optional<std::int64_t> ParseHttpDate(std::string_view text) {
 }
 
 bool IfNoneMatchHits(std::string_view header, std::string_view etag) {
-  header = Trim(header);
+  header = TrimWhitespace(header);
   if (header == "*") return true;
   std::string_view wanted = Opaque(etag);
   while (!header.empty()) {
     std::size_t comma = header.find(',');
-    std::string_view candidate = Trim(header.substr(0, comma));
+    std::string_view candidate = TrimWhitespace(header.substr(0, comma));
     if (!candidate.empty() && Opaque(candidate) == wanted) return true;
     if (comma == std::string_view::npos) break;
     header.remove_prefix(comma + 1);
@@ -116,7 +112,7 @@ bool IfNoneMatchHits(std::string_view header, std::string_view etag) {
 }
 
 bool IfRangeAllows(std::string_view header, std::string_view etag, std::int64_t last_modified_seconds) {
-  header = Trim(header);
+  header = TrimWhitespace(header);
   if (header.empty()) return true;
   if (header.starts_with('"') || header.starts_with("W/")) {
     // A weak tag never matches strongly, and neither does a weak current tag.
@@ -128,7 +124,7 @@ bool IfRangeAllows(std::string_view header, std::string_view etag, std::int64_t 
 
 RangeHeader ParseRangeHeader(std::string_view header) {
   RangeHeader result;
-  header = Trim(header);
+  header = TrimWhitespace(header);
   constexpr std::string_view kUnit = "bytes=";
   if (header.size() < kUnit.size()) return result;
   for (std::size_t i = 0; i < kUnit.size(); ++i) {
@@ -142,12 +138,12 @@ RangeHeader ParseRangeHeader(std::string_view header) {
   std::size_t count = 0;
   while (true) {
     std::size_t comma = header.find(',');
-    std::string_view spec = Trim(header.substr(0, comma));
+    std::string_view spec = TrimWhitespace(header.substr(0, comma));
     if (!spec.empty()) {
       std::size_t dash = spec.find('-');
       if (dash == std::string_view::npos) return {};
-      std::string_view first_text = Trim(spec.substr(0, dash));
-      std::string_view last_text = Trim(spec.substr(dash + 1));
+      std::string_view first_text = TrimWhitespace(spec.substr(0, dash));
+      std::string_view last_text = TrimWhitespace(spec.substr(dash + 1));
       storage::ByteRange range;
       if (first_text.empty()) {
         std::optional<std::uint64_t> suffix = ParseDigits(last_text);

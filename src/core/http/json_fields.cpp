@@ -3,16 +3,6 @@
 #include "monotube/errors.hpp"
 
 namespace monotube::http {
-namespace {
-
-[[noreturn]] void FieldError(const std::string& field, const std::string& code, const std::string& message) {
-  FieldErrors errors;
-  errors.Check(field, [&] { throw InvalidInput(code, message); });
-  errors.ThrowIfAny();
-  throw InvalidInput(code, message);  // not reached
-}
-
-}  // namespace
 
 nlohmann::json JsonObject(const Request& request) {
   if (request.body.empty()) return nlohmann::json::object();
@@ -23,14 +13,14 @@ nlohmann::json JsonObject(const Request& request) {
 
 std::string RequiredString(const nlohmann::json& body, const std::string& field) {
   auto value = OptionalString(body, field);
-  if (!value) FieldError(field, "missing_field", "This field is required.");
+  if (!value) ThrowFieldError(field, InvalidInput("missing_field", "This field is required."));
   return *value;
 }
 
 std::optional<std::string> OptionalString(const nlohmann::json& body, const std::string& field) {
   auto it = body.find(field);
   if (it == body.end() || it->is_null()) return std::nullopt;
-  if (!it->is_string()) FieldError(field, "invalid_field", "This field must be text.");
+  if (!it->is_string()) ThrowFieldError(field, InvalidInput("invalid_field", "This field must be text."));
   return it->get<std::string>();
 }
 

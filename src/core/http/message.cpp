@@ -61,6 +61,12 @@ Response Response::Error(Status status, std::string_view code, std::string_view 
   return Json({{"error", {{"code", code}, {"message", message}}}}, status);
 }
 
+std::string_view TrimWhitespace(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
 std::optional<std::string> PercentDecode(std::string_view text, bool plus_as_space) {
   auto hex = [](char c) -> int {
     if (c >= '0' && c <= '9') return c - '0';
