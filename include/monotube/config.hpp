@@ -64,6 +64,16 @@ struct Config {
   std::string admin_email;
   std::string admin_password;
 
+  // Videos
+  std::uint64_t max_upload_bytes = 8ULL << 30;       // largest video file accepted
+  std::uint64_t user_quota_bytes = 50ULL << 30;      // storage per user (originals + streams); 0 = unlimited
+  std::int64_t max_video_duration_seconds = 4 * 3600;
+  unsigned transcode_workers = 0;                    // 0 = cores − 1, at least 1
+  std::int64_t job_lease_seconds = 30;               // a dead worker's job is taken over after this
+  std::int64_t upload_expiry_hours = 24;             // an abandoned resumable upload is removed after this
+  std::string media_delivery = "proxy";              // proxy | redirect (presigned storage URLs, S3 only)
+  std::int64_t media_url_ttl_seconds = 3600;         // signed media URLs stay valid this long (+ the video's length)
+
   // Where the values came from, for `monotube config` style diagnostics.
   std::filesystem::path config_file;
 };

@@ -11,6 +11,7 @@
 #include "monotube/errors.hpp"
 #include "monotube/ids.hpp"
 #include "monotube/mail.hpp"
+#include "monotube/text.hpp"
 
 #include "modules/auth/passwords.hpp"
 
@@ -69,11 +70,6 @@ std::optional<User> SelectOneUser(db::Database& database, const std::string& whe
     if (!statement.execute(true)) return std::nullopt;
     return row.ToUser();
   });
-}
-
-std::size_t CountCharacters(std::string_view utf8) {
-  return static_cast<std::size_t>(std::count_if(
-      utf8.begin(), utf8.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 bool IsAsciiAlnum(char c) {

@@ -106,7 +106,14 @@ App::App(Config config, AppOptions options)
   job_queue_ = std::make_unique<jobs::JobQueue>(*database_, *clock_);
   jobs::JobRunnerOptions runner_options;
   runner_options.concurrency = config_.job_workers;
+  runner_options.lease = std::chrono::seconds(config_.job_lease_seconds);
   job_runner_ = std::make_unique<jobs::JobRunner>(*job_queue_, runner_options);
+  // FFmpeg runs on a pool of its own, so a long transcode never delays other jobs.
+  jobs::JobRunnerOptions transcode_options;
+  transcode_options.concurrency = config_.transcode_workers;
+  transcode_options.lease = std::chrono::seconds(config_.job_lease_seconds);
+  transcode_options.types = {std::string(videos::kTranscodeJob)};
+  transcode_runner_ = std::make_unique<jobs::JobRunner>(*job_queue_, transcode_options);
 
   workers_ = std::make_unique<WorkerPool>(config_.worker_threads, /*max_queued=*/4096);
   static_files_ = std::make_unique<http::StaticFiles>(config_.static_dir);
@@ -142,11 +149,25 @@ void App::BuildModules() {
   }
   periodic_.Add("prune expired sessions and limits", std::chrono::minutes(10),
                 [this] { auth_->accounts().PruneExpired(); });
+
+  videos::VideosOptions video_options;
+  video_options.max_upload_bytes = config_.max_upload_bytes;
+  video_options.user_quota_bytes = config_.user_quota_bytes;
+  video_options.max_duration_seconds = static_cast<double>(config_.max_video_duration_seconds);
+  video_options.upload_expiry = std::chrono::hours(config_.upload_expiry_hours);
+  video_options.redirect_media = config_.media_delivery == "redirect";
+  video_options.media_url_ttl = std::chrono::seconds(config_.media_url_ttl_seconds);
+  video_options.work_dir = config_.data_dir / "tmp" / "transcode";
+  videos_ = std::make_unique<videos::VideosModule>(*database_, *clock_, *storage_, *job_queue_, *auth_,
+                                                   std::move(video_options));
+  videos_->RegisterJobs(*transcode_runner_, *job_runner_);
+  periodic_.Add("remove abandoned uploads", std::chrono::minutes(1), [this] { videos_->PruneExpiredUploads(); });
 }
 
 void App::RegisterRoutes() {
   RegisterOpsRoutes(router_, *this);
   auth_->RegisterRoutes(router_, [this](std::string_view pattern) { AddPage(pattern); });
+  videos_->RegisterRoutes(router_, [this](std::string_view pattern) { AddPage(pattern); });
   if (options_.extra_routes) options_.extra_routes(router_, *this);
   router_.SetFallback([files = static_files_.get()](http::RequestContext& context) { return files->Serve(context); });
 }
@@ -167,11 +188,13 @@ void App::Start() {
     });
   }
   if (config_.job_workers > 0) job_runner_->Start();
+  if (config_.transcode_workers > 0) transcode_runner_->Start();
   periodic_.Start();
   for (unsigned i = 0; i < config_.io_threads; ++i) io_threads_.emplace_back([this] { io_.run(); });
   started_ = true;
-  spdlog::info("monotube {} ready: {} IO thread(s), {} worker thread(s), {} job worker(s)", MONOTUBE_VERSION,
-               config_.io_threads, workers_->threads(), config_.job_workers);
+  spdlog::info("monotube {} ready: {} IO thread(s), {} worker thread(s), {} job worker(s), {} transcoder(s)",
+               MONOTUBE_VERSION, config_.io_threads, workers_->threads(), config_.job_workers,
+               config_.transcode_workers);
 }
 
 void App::Shutdown() {
@@ -192,6 +215,7 @@ void App::Shutdown() {
     spdlog::warn("some connections did not close in time; stopping anyway");
   // 2. Background jobs: stop claiming, let running handlers see cancellation.
   job_runner_->Stop();
+  transcode_runner_->Stop();
   periodic_.Stop();
   if (mail_outbox_) mail_outbox_->Stop();
   // 3. IO threads and the worker pool.

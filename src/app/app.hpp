@@ -28,6 +28,7 @@
 #include "monotube/storage/storage.hpp"
 #include "monotube/worker_pool.hpp"
 #include "modules/auth/auth.hpp"
+#include "modules/videos/videos_module.hpp"
 
 namespace monotube::app {
 
@@ -78,6 +79,8 @@ class App {
   WorkerPool& workers() noexcept { return *workers_; }
   RateLimiter& rate_limiter() noexcept { return *rate_limiter_; }
   auth::AuthModule& auth() noexcept { return *auth_; }
+  videos::VideosModule& videos() noexcept { return *videos_; }
+  jobs::JobRunner& transcode_runner() noexcept { return *transcode_runner_; }
 
  private:
   void RegisterRoutes();
@@ -92,10 +95,12 @@ class App {
   std::unique_ptr<storage::ObjectStorage> storage_;
   std::unique_ptr<jobs::JobQueue> job_queue_;
   std::unique_ptr<jobs::JobRunner> job_runner_;
+  std::unique_ptr<jobs::JobRunner> transcode_runner_;  // the transcoding pool
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<RateLimiter> rate_limiter_;
   std::unique_ptr<MailOutbox> mail_outbox_;
   std::unique_ptr<auth::AuthModule> auth_;
+  std::unique_ptr<videos::VideosModule> videos_;
   PeriodicTasks periodic_;
   boost::asio::io_context io_;
   http::Router router_;

@@ -36,6 +36,7 @@ TestApp::TestApp(TestAppOptions options) : options_(std::move(options)) {
   config.io_threads = 2;
   config.worker_threads = 4;
   config.job_workers = 0;
+  config.transcode_workers = 1;  // videos become ready (FFmpeg runs one at a time)
   // Tests make many accounts from 127.0.0.1; the rate-limit tests set their own limits.
   config.signup_max_per_address = 100000;
   config.reset_max_per_address = 100000;

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "monotube/http/message.hpp"
 #include "monotube/storage/storage.hpp"
 
 namespace monotube::http {
@@ -36,5 +37,25 @@ RangeHeader ParseRangeHeader(std::string_view header);
 
 // "bytes 0-99/1234" for a 206.
 std::string ContentRange(std::uint64_t offset, std::uint64_t length, std::uint64_t total_size);
+
+// What a GET/HEAD of one representation should answer, given the request's
+// If-None-Match / If-Modified-Since / Range / If-Range headers.
+struct Representation {
+  std::string etag;  // quoted entity tag
+  std::int64_t last_modified_seconds = 0;
+  std::uint64_t size = 0;
+};
+struct ConditionalAnswer {
+  enum class Kind { kNotModified, kRangeNotSatisfiable, kFull, kPartial };
+  Kind kind = Kind::kFull;
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;  // bytes to send (kFull: size)
+};
+ConditionalAnswer PlanConditionalAnswer(const Request& request, const Representation& representation);
+
+// Sets the validators, Accept-Ranges, Content-Type, the status (304, 416, 206 or 200)
+// and Content-Range as answer says; the caller attaches the body (offset, length).
+void ApplyConditionalAnswer(const Representation& representation, const ConditionalAnswer& answer,
+                            std::string_view content_type, Response& response);
 
 }  // namespace monotube::http

@@ -1,6 +1,9 @@
 #pragma once
 // What a handler gets: the request, its path parameters, its id, and the way to run
 // blocking work without blocking the IO thread.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -8,12 +11,33 @@
 #include <boost/asio/awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "monotube/errors.hpp"
 #include "monotube/http/message.hpp"
 #include "monotube/http/router.hpp"
 #include "monotube/log.hpp"
 #include "monotube/worker_pool.hpp"
 
 namespace monotube::http {
+
+// The client stopped sending a streamed body before its end (it went away, or sent
+// nothing for the body timeout). What arrived before is still valid data.
+class BodyInterrupted : public Error {
+ public:
+  explicit BodyInterrupted(const std::string& message) : Error(400, "body_interrupted", message) {}
+};
+
+// The body of a route declared with RouteOptions::stream_body, read on the IO thread.
+class BodyReader {
+ public:
+  virtual ~BodyReader() = default;
+  // Up to size bytes of the body (at least one unless the body is complete); 0 once it
+  // is. Throws PayloadTooLarge past the route's limit and BodyInterrupted when the
+  // body stops arriving; bytes returned before that are good.
+  virtual boost::asio::awaitable<std::size_t> Read(char* buffer, std::size_t size) = 0;
+  virtual bool done() const noexcept = 0;
+  // Content-Length when the client sent one (not with chunked encoding).
+  virtual std::optional<std::uint64_t> content_length() const noexcept = 0;
+};
 
 class RequestContext {
  public:
@@ -24,6 +48,10 @@ class RequestContext {
   std::string request_id;
   std::map<std::string, std::string, std::less<>> params;
   std::string route;  // the matched pattern, "" for the fallback
+  BodyReader* body_reader = nullptr;  // set for stream_body routes only
+
+  // Reads the next piece of a streamed body (see BodyReader::Read).
+  boost::asio::awaitable<std::size_t> ReadBody(char* buffer, std::size_t size);
 
   // A path parameter; throws NotFound when absent (a route/handler mismatch).
   const std::string& Param(std::string_view name) const;

@@ -23,6 +23,9 @@ using Handler = std::function<boost::asio::awaitable<Response>(RequestContext&)>
 struct RouteOptions {
   // Largest request body this route accepts; 0 = the server's default limit.
   std::size_t max_body_bytes = 0;
+  // The handler reads the body itself, piece by piece, with RequestContext::ReadBody
+  // (uploads: never held in memory whole); request.body stays empty.
+  bool stream_body = false;
 };
 
 struct Route {

@@ -29,6 +29,7 @@ class LocalStorage final : public ObjectStorage {
   std::uint64_t TotalSize(const std::string& prefix = {}) override;
   void CheckHealth() override;
   std::string Describe() const override;
+  std::optional<std::filesystem::path> LocalPath(const std::string& key) override;
 
   // Removes temporary files not modified for max_age; returns how many.
   std::size_t SweepTemporaryFiles(std::chrono::seconds max_age = std::chrono::hours(24));

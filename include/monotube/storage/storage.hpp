@@ -3,6 +3,7 @@
 // replicas. Objects are addressed by keys such as "videos/<id>/hls/720p/seg-00001.m4s".
 // Every call blocks (run it on the worker pool). ObjectStorage is thread-safe; one
 // ObjectWriter or ObjectReader is used by one thread at a time.
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -127,6 +128,19 @@ class ObjectStorage {
   virtual ListResult List(const std::string& prefix, const std::string& continuation = {},
                           std::size_t limit = 1000) = 0;
   virtual std::uint64_t TotalSize(const std::string& prefix = {}) = 0;
+  // A URL a client can GET the object from directly for `expires` (S3 presigned URLs);
+  // nullopt when the backend has none (local disk).
+  virtual std::optional<std::string> PresignedGetUrl(const std::string& key, std::chrono::seconds expires,
+                                                     const std::string& response_content_type = {}) {
+    (void)key, (void)expires, (void)response_content_type;
+    return std::nullopt;
+  }
+  // The object's file on this machine, for programs that read files (FFmpeg); nullopt
+  // when the backend is remote.
+  virtual std::optional<std::filesystem::path> LocalPath(const std::string& key) {
+    (void)key;
+    return std::nullopt;
+  }
   // Writes, reads back and deletes a probe object; throws Unavailable("storage_unavailable", reason).
   virtual void CheckHealth() = 0;
   // For logs and the admin dashboard, e.g. "local disk at /srv/monotube/objects"; never secrets.

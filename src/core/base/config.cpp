@@ -202,6 +202,24 @@ const std::vector<SettingDef>& Definitions() {
                      &Config::admin_username));
     d.push_back(Text("admin_email", "e-mail address of that first admin", &Config::admin_email));
     d.push_back(Text("admin_password", "password of that first admin", &Config::admin_password, nullptr, true));
+    d.push_back(Number("max_upload_bytes", "largest video file accepted for upload", &Config::max_upload_bytes, 1,
+                       std::uint64_t{1} << 50));
+    d.push_back(Number("user_quota_bytes", "storage each user may fill with videos (0 = unlimited)",
+                       &Config::user_quota_bytes, 0, std::uint64_t{1} << 60));
+    d.push_back(Number("max_video_duration_seconds", "longest video accepted", &Config::max_video_duration_seconds, 1,
+                       7 * 24 * 3600));
+    d.push_back(Number("transcode_workers", "videos transcoded at once by this process (0 = cores - 1, at least 1)",
+                       &Config::transcode_workers, 0, 256));
+    d.push_back(Number("job_lease_seconds", "how long a job stays claimed by a worker that stopped answering",
+                       &Config::job_lease_seconds, 3, 3600));
+    d.push_back(Number("upload_expiry_hours", "hours after which an unfinished resumable upload is removed",
+                       &Config::upload_expiry_hours, 1, 24 * 365));
+    d.push_back(Text("media_delivery", "proxy (the server streams media) or redirect (to presigned S3 URLs)",
+                     &Config::media_delivery, [](const std::string& v) {
+                       if (v != "proxy" && v != "redirect") throw std::invalid_argument("must be proxy or redirect");
+                     }));
+    d.push_back(Number("media_url_ttl_seconds", "validity of signed media URLs of unlisted and private videos",
+                       &Config::media_url_ttl_seconds, 60, 7 * 24 * 3600));
     for (auto& def : d) {
       def.info.env = "MONOTUBE_";
       for (char ch : def.info.key) def.info.env += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
@@ -304,6 +322,8 @@ void Validate(Config& config, const ConfigSources& sources) {
     throw ConfigError("admin_username, admin_email and admin_password: set all three to create the first admin, or none");
   if (config.io_threads == 0) config.io_threads = std::max(1u, std::thread::hardware_concurrency());
   if (config.worker_threads == 0) config.worker_threads = std::max(4u, 2 * std::thread::hardware_concurrency());
+  if (config.transcode_workers == 0)
+    config.transcode_workers = std::max(1u, std::thread::hardware_concurrency() - 1);
 }
 
 }  // namespace

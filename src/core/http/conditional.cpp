@@ -176,4 +176,68 @@ std::string ContentRange(std::uint64_t offset, std::uint64_t length, std::uint64
   return fmt::format("bytes {}-{}/{}", offset, offset + length - 1, total_size);
 }
 
+ConditionalAnswer PlanConditionalAnswer(const Request& request, const Representation& representation) {
+  ConditionalAnswer answer;
+  answer.length = representation.size;
+  // If-None-Match wins over If-Modified-Since when both are sent (RFC 9110 13.1.3).
+  bool not_modified = false;
+  if (std::string_view none_match = request.Header("If-None-Match"); !none_match.empty()) {
+    not_modified = IfNoneMatchHits(none_match, representation.etag);
+  } else if (std::string_view since = request.Header("If-Modified-Since"); !since.empty()) {
+    std::optional<std::int64_t> date = ParseHttpDate(since);
+    not_modified = date && representation.last_modified_seconds <= *date;
+  }
+  if (not_modified) {
+    answer.kind = ConditionalAnswer::Kind::kNotModified;
+    return answer;
+  }
+  std::string_view range_text = request.Header("Range");
+  if (range_text.empty() ||
+      !IfRangeAllows(request.Header("If-Range"), representation.etag, representation.last_modified_seconds))
+    return answer;
+  RangeHeader range = ParseRangeHeader(range_text);
+  // Several ranges would need multipart/byteranges; the whole representation is a valid answer.
+  if (range.kind != RangeHeader::Kind::kSingle) return answer;
+  std::optional<storage::ResolvedRange> resolved = storage::Resolve(range.range, representation.size);
+  if (!resolved) {
+    answer.kind = ConditionalAnswer::Kind::kRangeNotSatisfiable;
+    return answer;
+  }
+  answer.kind = ConditionalAnswer::Kind::kPartial;
+  answer.offset = resolved->offset;
+  answer.length = resolved->length;
+  return answer;
+}
+
+void ApplyConditionalAnswer(const Representation& representation, const ConditionalAnswer& answer,
+                            std::string_view content_type, Response& response) {
+  Fields& headers = response.headers;
+  headers.set(bhttp::field::accept_ranges, "bytes");
+  headers.set("X-Content-Type-Options", "nosniff");
+  switch (answer.kind) {
+    case ConditionalAnswer::Kind::kRangeNotSatisfiable: {
+      Response refused = Response::Error(Status::range_not_satisfiable, "range_not_satisfiable",
+                                         "The requested range is outside the file.");
+      response.status = refused.status;
+      response.body = std::move(refused.body);
+      headers.set(bhttp::field::content_type, "application/json");
+      headers.set(bhttp::field::content_range, "bytes */" + std::to_string(representation.size));
+      return;
+    }
+    case ConditionalAnswer::Kind::kNotModified:
+      response.status = Status::not_modified;
+      break;
+    case ConditionalAnswer::Kind::kPartial:
+      response.status = Status::partial_content;
+      headers.set(bhttp::field::content_range, ContentRange(answer.offset, answer.length, representation.size));
+      break;
+    case ConditionalAnswer::Kind::kFull:
+      response.status = Status::ok;
+      break;
+  }
+  headers.set(bhttp::field::etag, representation.etag);
+  headers.set(bhttp::field::last_modified, FormatHttpDate(representation.last_modified_seconds));
+  if (answer.kind != ConditionalAnswer::Kind::kNotModified) headers.set(bhttp::field::content_type, content_type);
+}
+
 }  // namespace monotube::http

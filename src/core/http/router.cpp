@@ -119,4 +119,10 @@ const std::string& RequestContext::Param(std::string_view name) const {
   return it->second;
 }
 
+boost::asio::awaitable<std::size_t> RequestContext::ReadBody(char* buffer, std::size_t size) {
+  // A route that did not declare stream_body got its whole body in request.body.
+  if (!body_reader) throw std::logic_error("ReadBody on a route without stream_body");
+  co_return co_await body_reader->Read(buffer, size);
+}
+
 }  // namespace monotube::http

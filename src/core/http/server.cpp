@@ -72,6 +72,77 @@ bool IsSaneRequestId(std::string_view id) {
   return true;
 }
 
+// The body of a stream_body route, read as the handler asks for it. Lives in the
+// connection's coroutine frame while the handler runs.
+template <class Stream>
+class StreamedBody final : public BodyReader {
+ public:
+  StreamedBody(Stream& stream, beast::flat_buffer& buffer, bhttp::request_parser<bhttp::buffer_body>& parser,
+               std::chrono::milliseconds read_timeout, std::chrono::milliseconds write_timeout)
+      : stream_(stream), buffer_(buffer), parser_(parser), read_timeout_(read_timeout), write_timeout_(write_timeout) {}
+
+  asio::awaitable<std::size_t> Read(char* data, std::size_t size) override {
+    if (size == 0 || parser_.is_done()) co_return 0;
+    if (failure_) RethrowFailure();
+    beast::error_code ec;
+    if (!continue_sent_) {
+      continue_sent_ = true;
+      if (beast::iequals(parser_.get()[bhttp::field::expect], "100-continue")) {
+        bhttp::response<bhttp::empty_body> proceed{Status::continue_, 11};
+        beast::get_lowest_layer(stream_).expires_after(write_timeout_);
+        co_await bhttp::async_write(stream_, proceed, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) {
+          failure_ = ec;
+          RethrowFailure();
+        }
+      }
+    }
+    std::size_t got = 0;
+    // A read may consume only framing (a chunk header): go on until data or the end.
+    while (got == 0 && !parser_.is_done()) {
+      auto& body = parser_.get().body();
+      body.data = data;
+      body.size = size;
+      beast::get_lowest_layer(stream_).expires_after(read_timeout_);
+      co_await bhttp::async_read_some(stream_, buffer_, parser_, asio::redirect_error(asio::use_awaitable, ec));
+      got = size - parser_.get().body().size;
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec) {
+        failure_ = ec;
+        break;
+      }
+    }
+    if (got > 0) co_return got;  // good bytes first; a failure surfaces on the next call
+    if (failure_) RethrowFailure();
+    co_return 0;
+  }
+
+  bool done() const noexcept override { return parser_.is_done(); }
+  std::optional<std::uint64_t> content_length() const noexcept override {
+    auto length = parser_.content_length();
+    if (!length) return std::nullopt;
+    return *length;
+  }
+  bool failed() const noexcept { return static_cast<bool>(failure_); }
+
+ private:
+  [[noreturn]] void RethrowFailure() const {
+    if (failure_ == bhttp::error::body_limit)
+      throw PayloadTooLarge("body_too_large", "The request body is larger than this endpoint accepts.");
+    if (failure_ == beast::error::timeout)
+      throw BodyInterrupted("The request body stopped arriving (nothing came for too long).");
+    throw BodyInterrupted("The request body ended before it was complete.");
+  }
+
+  Stream& stream_;
+  beast::flat_buffer& buffer_;
+  bhttp::request_parser<bhttp::buffer_body>& parser_;
+  std::chrono::milliseconds read_timeout_;
+  std::chrono::milliseconds write_timeout_;
+  bool continue_sent_ = false;
+  beast::error_code failure_;
+};
+
 std::string AllowHeader(const std::vector<Verb>& verbs) {
   std::string out;
   for (Verb verb : verbs) {
@@ -456,48 +527,66 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
       std::size_t body_limit = options_.max_body_bytes;
       if (match.route && match.route->options.max_body_bytes != 0) body_limit = match.route->options.max_body_bytes;
 
-      bhttp::request_parser<bhttp::string_body> parser(std::move(head));
-      parser.body_limit(body_limit);
-      auto length = parser.content_length();
-      if (length && *length > body_limit) {
-        co_await WriteBodyTooLarge(stream, state, body_limit, remote);
-        co_return;
-      }
-      if (!parser.is_done()) {
-        if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
-          bhttp::response<bhttp::empty_body> proceed{Status::continue_, 11};
-          Lowest(stream).expires_after(options_.write_timeout);
-          co_await bhttp::async_write(stream, proceed, asio::redirect_error(asio::use_awaitable, ec));
-          if (ec) co_return;
-        }
-        Lowest(stream).expires_after(options_.body_timeout);
-        co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-        if (ec == bhttp::error::body_limit) {
+      bool keep_alive = false;
+      // Streamed bodies: the parser and reader must outlive the handler call below.
+      std::optional<bhttp::request_parser<bhttp::buffer_body>> stream_parser;
+      std::optional<StreamedBody<Stream>> streamed;
+      if (match.route && match.route->options.stream_body) {
+        stream_parser.emplace(std::move(head));
+        stream_parser->body_limit(body_limit);
+        auto length = stream_parser->content_length();
+        if (length && *length > body_limit) {
           co_await WriteBodyTooLarge(stream, state, body_limit, remote);
           co_return;
         }
-        if (ec == beast::error::timeout) {
-          co_await WriteEarlyError(stream, Status::request_timeout, "request_timeout",
-                                   "The request body did not arrive in time.", remote);
+        keep_alive = stream_parser->get().keep_alive();
+        request.headers = static_cast<const Fields&>(stream_parser->get());
+        streamed.emplace(stream, buffer, *stream_parser, options_.body_timeout, options_.write_timeout);
+      } else {
+        bhttp::request_parser<bhttp::string_body> parser(std::move(head));
+        parser.body_limit(body_limit);
+        auto length = parser.content_length();
+        if (length && *length > body_limit) {
+          co_await WriteBodyTooLarge(stream, state, body_limit, remote);
           co_return;
         }
-        if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted ||
-            ec == asio::error::connection_reset)
-          co_return;
-        if (ec) {
-          co_await WriteEarlyError(stream, Status::bad_request, "malformed_request",
-                                   "The request body could not be read: " + ec.message() + ".", remote);
-          co_return;
+        if (!parser.is_done()) {
+          if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+            bhttp::response<bhttp::empty_body> proceed{Status::continue_, 11};
+            Lowest(stream).expires_after(options_.write_timeout);
+            co_await bhttp::async_write(stream, proceed, asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) co_return;
+          }
+          Lowest(stream).expires_after(options_.body_timeout);
+          co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+          if (ec == bhttp::error::body_limit) {
+            co_await WriteBodyTooLarge(stream, state, body_limit, remote);
+            co_return;
+          }
+          if (ec == beast::error::timeout) {
+            co_await WriteEarlyError(stream, Status::request_timeout, "request_timeout",
+                                     "The request body did not arrive in time.", remote);
+            co_return;
+          }
+          if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted ||
+              ec == asio::error::connection_reset)
+            co_return;
+          if (ec) {
+            co_await WriteEarlyError(stream, Status::bad_request, "malformed_request",
+                                     "The request body could not be read: " + ec.message() + ".", remote);
+            co_return;
+          }
         }
+        auto message = parser.release();
+        keep_alive = message.keep_alive();
+        request.body = std::move(message.body());
+        request.headers = std::move(static_cast<Fields&>(message));
       }
-      auto message = parser.release();
-      bool keep_alive = message.keep_alive();
-      request.body = std::move(message.body());
-      request.headers = std::move(static_cast<Fields&>(message));
       request.client_address = options_.trusted_proxies.ClientAddress(remote, request.Header("X-Forwarded-For"));
 
       metrics_.RequestStarted();
       RequestContext context(request, request_id, workers_);
+      if (streamed) context.body_reader = &*streamed;
       std::string route_label;
       Response response;
       try {
@@ -530,6 +619,12 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
         response = ErrorToResponse(std::current_exception(), request_id);
       }
       if (route_label.empty()) route_label = "(invalid)";
+      if (streamed && !streamed->done()) {
+        // The handler answered before the whole body arrived (an error, or it stopped
+        // reading): the rest cannot be skipped reliably, so close after the answer.
+        keep_alive = false;
+        if (!streamed->failed()) state.linger = true;
+      }
       if (state.close_requested || stopping_ || served + 1 >= options_.max_requests_per_connection) keep_alive = false;
 
       std::uint64_t bytes = 0;

@@ -299,51 +299,13 @@ class StaticFiles::Impl {
 
   Response Respond(const Request& request, const FileEntry& entry) const {
     Response response;
-    Fields& headers = response.headers;
-    headers.set(bhttp::field::etag, entry.etag);
-    headers.set(bhttp::field::last_modified, entry.last_modified);
     // HTML names the versions of everything else, so it is always revalidated.
-    headers.set(bhttp::field::cache_control, entry.html ? "no-cache" : "public, max-age=3600");
-    headers.set(bhttp::field::accept_ranges, "bytes");
-    headers.set("X-Content-Type-Options", "nosniff");
-
-    // If-None-Match wins over If-Modified-Since when both are sent (RFC 9110 13.1.3).
-    bool not_modified = false;
-    if (std::string_view none_match = request.Header("If-None-Match"); !none_match.empty()) {
-      not_modified = IfNoneMatchHits(none_match, entry.etag);
-    } else if (std::string_view since = request.Header("If-Modified-Since"); !since.empty()) {
-      std::optional<std::int64_t> date = ParseHttpDate(since);
-      not_modified = date && entry.mtime_seconds <= *date;
-    }
-    if (not_modified) {
-      response.status = Status::not_modified;
-      return response;
-    }
-
-    headers.set(bhttp::field::content_type, entry.content_type);
-    std::uint64_t offset = 0;
-    std::uint64_t length = entry.size;
-    std::string_view range_text = request.Header("Range");
-    if (!range_text.empty() && IfRangeAllows(request.Header("If-Range"), entry.etag, entry.mtime_seconds)) {
-      RangeHeader range = ParseRangeHeader(range_text);
-      // Several ranges would need multipart/byteranges; the whole file is a valid answer.
-      if (range.kind == RangeHeader::Kind::kSingle) {
-        std::optional<storage::ResolvedRange> resolved = storage::Resolve(range.range, entry.size);
-        if (!resolved) {
-          Response refused = Response::Error(Status::range_not_satisfiable, "range_not_satisfiable",
-                                             "The requested range is outside the file.");
-          refused.headers.set(bhttp::field::content_range, fmt::format("bytes */{}", entry.size));
-          refused.headers.set(bhttp::field::accept_ranges, "bytes");
-          refused.headers.set("X-Content-Type-Options", "nosniff");
-          return refused;
-        }
-        offset = resolved->offset;
-        length = resolved->length;
-        response.status = Status::partial_content;
-        headers.set(bhttp::field::content_range, ContentRange(offset, length, entry.size));
-      }
-    }
-    SetBody(request, entry, offset, length, response);
+    response.headers.set(bhttp::field::cache_control, entry.html ? "no-cache" : "public, max-age=3600");
+    Representation representation{entry.etag, entry.mtime_seconds, entry.size};
+    ConditionalAnswer answer = PlanConditionalAnswer(request, representation);
+    ApplyConditionalAnswer(representation, answer, entry.content_type, response);
+    if (answer.kind == ConditionalAnswer::Kind::kFull || answer.kind == ConditionalAnswer::Kind::kPartial)
+      SetBody(request, entry, answer.offset, answer.length, response);
     return response;
   }
 

@@ -15,6 +15,7 @@
 #include "monotube/errors.hpp"
 #include "monotube/ids.hpp"
 #include "monotube/mail.hpp"
+#include "monotube/text.hpp"
 
 namespace monotube {
 namespace {
@@ -41,37 +42,6 @@ bool IsValidDomain(std::string_view domain) {
   }
 }
 
-bool IsValidUtf8(std::string_view text) {
-  static constexpr std::uint32_t kSmallest[] = {0, 0x80, 0x800, 0x10000};
-  std::size_t i = 0;
-  while (i < text.size()) {
-    auto c = static_cast<unsigned char>(text[i]);
-    std::size_t extra = 0;
-    std::uint32_t code = c;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xe0) == 0xc0) {
-      extra = 1, code = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      extra = 2, code = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      extra = 3, code = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + extra >= text.size()) return false;
-    for (std::size_t k = 1; k <= extra; ++k) {
-      auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xc0) != 0x80) return false;
-      code = (code << 6) | (next & 0x3f);
-    }
-    // Overlong forms, UTF-16 surrogates and values beyond U+10FFFF are not UTF-8.
-    if (code < kSmallest[extra] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return false;
-    i += extra + 1;
-  }
-  return true;
-}
 
 bool IsPlainAscii(std::string_view text) {
   for (unsigned char c : text)

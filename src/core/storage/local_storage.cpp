@@ -521,4 +521,10 @@ std::size_t LocalStorage::SweepTemporaryFiles(std::chrono::seconds max_age) {
   return removed;
 }
 
+std::optional<std::filesystem::path> LocalStorage::LocalPath(const std::string& key) {
+  ValidateKey(key);
+  if (!Stat(key)) return std::nullopt;
+  return root_ / key;
+}
+
 }  // namespace monotube::storage

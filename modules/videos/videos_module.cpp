@@ -1,0 +1,149 @@
+#include "modules/videos/videos_module.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "monotube/errors.hpp"
+
+namespace monotube::videos {
+
+VideosModule::VideosModule(db::Database& database, const Clock& clock, storage::ObjectStorage& storage,
+                           jobs::JobQueue& queue, auth::AuthModule& auth, VideosOptions options)
+    : database_(database),
+      clock_(clock),
+      storage_(storage),
+      queue_(queue),
+      auth_(auth),
+      options_(std::move(options)),
+      repository_(database) {
+  // Account export and erasure include the user's videos.
+  auth_.accounts().AddUserData({"videos",
+                                [this](const auth::User& user) {
+                                  nlohmann::json list = nlohmann::json::array();
+                                  for (const Video& video : repository_.AllOfOwner(user.id))
+                                    list.push_back(VideoJson(video, user));
+                                  return list;
+                                },
+                                [this](const auth::User& user) {
+                                  for (const Video& video : repository_.AllOfOwner(user.id)) DeleteVideo(video);
+                                }});
+}
+
+VideosModule::~VideosModule() = default;
+
+const MediaSigner& VideosModule::signer() {
+  std::call_once(signer_once_, [this] {
+    signer_ = std::make_unique<MediaSigner>(repository_.SiteSecret("media_url_key", clock_.NowMs()));
+  });
+  return *signer_;
+}
+
+bool VideosModule::CanEdit(const Video& video, const auth::User& user) {
+  return video.owner_id == user.id || auth::HasRole(user, auth::Role::kAdmin);
+}
+
+bool VideosModule::CanView(const Video& video, const std::optional<auth::User>& viewer) {
+  if (viewer && CanEdit(video, *viewer)) return true;
+  return video.status == kStatusReady && video.visibility != kPrivate;
+}
+
+std::string VideosModule::MediaUrl(const Video& video, std::string_view file) {
+  std::string url = "/media/" + video.public_id + "/" + std::string(file);
+  if (video.visibility == kPublic) return url;
+  // Long enough to watch the whole video once, short enough that a shared link dies.
+  std::int64_t now_seconds = clock_.NowMs() / 1000;
+  std::int64_t duration = video.duration_ms.value_or(0) / 1000;
+  std::int64_t ttl = options_.media_url_ttl.count();
+  // Rounded up to the TTL's granularity so one page's URLs stay cacheable for a while.
+  std::int64_t step = std::max<std::int64_t>(60, ttl / 10);
+  std::int64_t expires = ((now_seconds + ttl + duration) / step + 1) * step;
+  return url + "?" + signer().Query(video.public_id, expires);
+}
+
+nlohmann::json VideosModule::VideoJson(const Video& video, const std::optional<auth::User>& viewer) {
+  nlohmann::json owner = nullptr;
+  if (viewer && viewer->id == video.owner_id) {
+    owner = auth::AuthModule::UserSummaryJson(*viewer);
+  } else if (auto user = auth_.accounts().users().FindById(video.owner_id)) {
+    owner = auth::AuthModule::UserSummaryJson(*user);
+  }
+  bool ready = video.status == kStatusReady && !video.media_prefix.empty();
+  bool editor = viewer && CanEdit(video, *viewer);
+  nlohmann::json renditions = nlohmann::json::array();
+  for (const Rendition& r : video.renditions)
+    renditions.push_back({{"name", r.name}, {"width", r.width}, {"height", r.height}, {"bandwidth", r.bandwidth}});
+  auto optional_number = [](bool present, auto value) -> nlohmann::json {
+    if (!present) return nullptr;
+    return value;
+  };
+  nlohmann::json json = {
+      {"id", video.public_id},
+      {"title", video.title},
+      {"description", video.description},
+      {"tags", video.tags},
+      {"visibility", video.visibility},
+      {"status", video.status},
+      {"progress", video.status == kStatusReady ? 100 : video.progress},
+      {"failure_reason", video.failure_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(video.failure_reason)},
+      {"duration", optional_number(video.duration_ms.has_value(), video.duration_ms.value_or(0) / 1000.0)},
+      {"width", optional_number(video.width > 0, video.width)},
+      {"height", optional_number(video.height > 0, video.height)},
+      {"renditions", std::move(renditions)},
+      {"hls_url", ready ? nlohmann::json(MediaUrl(video, "master.m3u8")) : nlohmann::json(nullptr)},
+      {"thumbnail_url", ready ? nlohmann::json(MediaUrl(video, "thumbnail.jpg")) : nlohmann::json(nullptr)},
+      {"previews_url", ready ? nlohmann::json(MediaUrl(video, "previews.vtt")) : nlohmann::json(nullptr)},
+      {"owner", std::move(owner)},
+      {"views", video.views},
+      {"likes", video.likes},
+      {"dislikes", video.dislikes},
+      {"comment_count", video.comment_count},
+      {"size_bytes", video.status == kStatusUploading ? video.upload_length : video.storage_bytes},
+      {"created_at", FormatIso8601(video.created_at_ms)},
+      {"updated_at", FormatIso8601(video.updated_at_ms)},
+      {"published_at", video.published_at_ms ? nlohmann::json(FormatIso8601(*video.published_at_ms))
+                                              : nlohmann::json(nullptr)},
+      {"can_edit", editor},
+  };
+  if (editor) {
+    json["original_filename"] = video.original_filename;
+    if (video.status == kStatusUploading) {
+      json["upload_offset"] = video.upload_offset;
+      json["upload_length"] = video.upload_length;
+    }
+  }
+  return json;
+}
+
+void VideosModule::DeleteVideo(const Video& video) {
+  repository_.Delete(video.id);
+  PurgeStorage(StoragePrefix(video));
+}
+
+void VideosModule::PurgeStorage(const std::string& prefix) {
+  try {
+    storage_.DeletePrefix(prefix);
+  } catch (const std::exception& e) {
+    // The rows are gone already; the objects go as soon as storage answers again.
+    spdlog::warn("deleting stored objects under {} failed ({}); a background job will retry", prefix, e.what());
+    queue_.Enqueue(std::string(kPurgeStorageJob), {{"prefix", prefix}}, {.max_attempts = 20});
+  }
+}
+
+void VideosModule::PruneExpiredUploads() {
+  for (const Video& video : repository_.ExpiredUploads(clock_.NowMs(), 100)) {
+    spdlog::info("removing the unfinished upload of video {} ({} of {} bytes arrived)", video.public_id,
+                 video.upload_offset, video.upload_length);
+    DeleteVideo(video);
+  }
+}
+
+void VideosModule::RegisterJobs(jobs::JobRunner& transcoding, jobs::JobRunner& general) {
+  transcoding.Register(std::string(kTranscodeJob), [this](jobs::JobContext& job) { Transcode(job); });
+  general.Register(std::string(kPurgeStorageJob), [this](jobs::JobContext& job) {
+    std::string prefix = job.payload().at("prefix").get<std::string>();
+    storage::ValidatePrefix(prefix);
+    if (!prefix.starts_with("videos/")) throw InvalidInput("only video folders are purged here");
+    storage_.DeletePrefix(prefix);
+  });
+}
+
+}  // namespace monotube::videos

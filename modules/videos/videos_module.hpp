@@ -1,0 +1,90 @@
+#pragma once
+// The videos module: uploads (one multipart request, or tus 1.0.0 resumable), the
+// processing job (probe, transcode, publish), metadata, listings and media streaming.
+// Thread-safe once routes and jobs are registered.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "monotube/clock.hpp"
+#include "monotube/db/database.hpp"
+#include "monotube/http/router.hpp"
+#include "monotube/jobs/job_queue.hpp"
+#include "monotube/jobs/job_runner.hpp"
+#include "monotube/storage/storage.hpp"
+#include "modules/auth/auth.hpp"
+#include "modules/videos/media.hpp"
+#include "modules/videos/videos.hpp"
+
+namespace monotube::videos {
+
+inline constexpr std::string_view kTranscodeJob = "transcode";
+inline constexpr std::string_view kPurgeStorageJob = "purge_storage";
+
+struct VideosOptions {
+  std::uint64_t max_upload_bytes = 8ULL << 30;
+  std::uint64_t user_quota_bytes = 0;  // 0 = unlimited
+  double max_duration_seconds = 4 * 3600;
+  std::chrono::milliseconds upload_expiry = std::chrono::hours(24);
+  bool redirect_media = false;  // presigned storage URLs for segments, where the storage has them
+  std::chrono::seconds media_url_ttl{3600};
+  std::filesystem::path work_dir = "data/tmp/transcode";  // local scratch space for FFmpeg
+};
+
+class VideosRoutes;
+
+class VideosModule {
+ public:
+  // The references must outlive the module.
+  VideosModule(db::Database& database, const Clock& clock, storage::ObjectStorage& storage, jobs::JobQueue& queue,
+               auth::AuthModule& auth, VideosOptions options);
+  ~VideosModule();
+
+  void RegisterRoutes(http::Router& router, const std::function<void(std::string_view)>& add_page);
+  // transcoding: the pool that runs FFmpeg; general: other background jobs.
+  void RegisterJobs(jobs::JobRunner& transcoding, jobs::JobRunner& general);
+
+  // Blocking. Removes the row and every stored object (later, by a job, if storage is down);
+  // a transcode in progress notices and stops.
+  void DeleteVideo(const Video& video);
+  // Blocking. Removes resumable uploads abandoned past their expiry.
+  void PruneExpiredUploads();
+
+  // Blocking. The API view of a video for a viewer (nullopt = anonymous).
+  nlohmann::json VideoJson(const Video& video, const std::optional<auth::User>& viewer);
+  // Whether the viewer may see the video at all (owner, admin, or not private/unfinished).
+  static bool CanView(const Video& video, const std::optional<auth::User>& viewer);
+  static bool CanEdit(const Video& video, const auth::User& user);
+
+  VideoRepository& repository() noexcept { return repository_; }
+  const VideosOptions& options() const noexcept { return options_; }
+
+ private:
+  friend class VideosRoutes;
+  void Transcode(jobs::JobContext& job);
+  const MediaSigner& signer();
+  // hls/thumbnail/previews URLs, signed unless the video is public.
+  std::string MediaUrl(const Video& video, std::string_view file);
+  void PurgeStorage(const std::string& prefix);
+
+  db::Database& database_;
+  const Clock& clock_;
+  storage::ObjectStorage& storage_;
+  jobs::JobQueue& queue_;
+  auth::AuthModule& auth_;
+  VideosOptions options_;
+  VideoRepository repository_;
+  std::once_flag signer_once_;
+  std::unique_ptr<MediaSigner> signer_;
+  std::shared_ptr<VideosRoutes> routes_;
+};
+
+}  // namespace monotube::videos
