@@ -428,7 +428,7 @@ std::optional<std::int64_t> VideoRepository::AppendChunk(std::int64_t id, std::i
         session,
         "UPDATE videos SET upload_offset = :new_offset, "
         "status = CASE WHEN :n2 = upload_length THEN 'processing' ELSE 'uploading' END, "
-        "upload_expires_at = CASE WHEN :n3 = upload_length THEN NULL ELSE :expires END, "
+        "upload_expires_at = CASE WHEN :n3 = upload_length THEN NULL ELSE CAST(:expires AS BIGINT) END, "
         "storage_bytes = CASE WHEN :n4 = upload_length THEN upload_length ELSE 0 END, progress = 0, "
         "updated_at = :now WHERE id = :id AND upload_offset = :offset AND status = 'uploading' AND "
         ":n5 <= upload_length",

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -118,6 +119,7 @@ struct SpawnPlan {
   int stdin_fd = -1;
   int stdout_fd = -1;
   int stderr_fd = -1;
+  pid_t parent = -1;  // the server: the child dies with it
 };
 
 void AddLimit(SpawnPlan& plan, int resource, std::optional<std::uint64_t> value, std::uint64_t headroom = 0) {
@@ -148,6 +150,7 @@ SpawnPlan MakePlan(const std::vector<std::string>& argv, const std::filesystem::
   for (const auto& arg : argv) plan.argv.push_back(const_cast<char*>(arg.c_str()));
   plan.argv.push_back(nullptr);
   plan.working_dir = working_dir.string();
+  plan.parent = ::getpid();
   AddLimit(plan, RLIMIT_AS, limits.address_space_bytes);
   // SIGXCPU at the soft limit, SIGKILL at the hard one for a program that ignores it.
   AddLimit(plan, RLIMIT_CPU, limits.cpu_seconds, 1);
@@ -179,6 +182,10 @@ int MoveAboveStdio(int fd, int report_fd) noexcept {
 // allocation, no locks; the parent may have had other threads holding any lock.
 [[noreturn]] void RunChild(const SpawnPlan& plan, int report_fd) noexcept {
   ::setpgid(0, 0);
+  // A server killed with SIGKILL cannot stop its FFmpeg: let the kernel do it, so a job
+  // taken over after a crash never races an orphan writing the same files.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != plan.parent) ::_exit(127);  // the server died before prctl
   // Dispositions set to "ignore" and blocked signals survive execve; the program must
   // start with the defaults (e.g. SIGPIPE, which servers often ignore).
   struct sigaction default_action {};
