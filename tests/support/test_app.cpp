@@ -1,5 +1,8 @@
 #include "support/test_app.hpp"
 
+#include <cstdlib>
+#include <stdexcept>
+
 #include "monotube/log.hpp"
 
 namespace monotube::test {
@@ -41,6 +44,16 @@ TestApp::TestApp(TestAppOptions options) : options_(std::move(options)) {
   config.signup_max_per_address = 100000;
   config.reset_max_per_address = 100000;
   config.login_max_failures_per_address = 100000;
+  // MONOTUBE_TEST_STORAGE=s3: the S3-compatible server scripts/test.sh starts (s3rver).
+  if (const char* storage = std::getenv("MONOTUBE_TEST_STORAGE"); storage && std::string(storage) == "s3") {
+    const char* url = std::getenv("MONOTUBE_TEST_S3_URL");
+    if (!url || !*url) throw std::runtime_error("MONOTUBE_TEST_STORAGE=s3 needs MONOTUBE_TEST_S3_URL (scripts/test.sh sets it)");
+    config.storage_url = url;
+    const char* key = std::getenv("MONOTUBE_TEST_S3_ACCESS_KEY");
+    const char* secret = std::getenv("MONOTUBE_TEST_S3_SECRET_KEY");
+    config.s3_access_key = key ? key : "";
+    config.s3_secret_key = secret ? secret : "";
+  }
   if (options_.configure) options_.configure(config);
   config_ = config;
   app_ = StartApp(config_, options_);
