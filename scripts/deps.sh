@@ -21,9 +21,10 @@ TEST_PACKAGES=(
   catch2 postgresql chromium curl openssl python3 python3-aiosmtpd ffmpeg ca-certificates
 )
 
-# The benchmarks (bench/): load generator and the reference server.
+# The benchmarks (bench/): load generator and the reference server; hyperfine times the
+# transcoding runs (bench/transcode falls back to a loop without it).
 BENCH_PACKAGES=(
-  wrk nginx-light
+  wrk nginx-light hyperfine
 )
 
 # Shared libraries the built binary loads, for the slim runtime image (Dockerfile).

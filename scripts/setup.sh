@@ -3,7 +3,7 @@
 #   scripts/setup.sh           build dependencies (compiler, CMake, -dev packages)
 #   scripts/setup.sh --test    + test dependencies (PostgreSQL 15, Chromium, Catch2, curl,
 #                              wrk, nginx, Node.js/npm when missing) and tests/e2e npm packages
-#   scripts/setup.sh --bench   + benchmark dependencies (wrk, nginx-light)
+#   scripts/setup.sh --bench   + benchmark dependencies (wrk, nginx-light, hyperfine)
 # Package lists live in scripts/deps.sh. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -2,10 +2,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/connect.hpp>
@@ -17,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include "modules/auth/users.hpp"
+#include "modules/transcoding/transcoding.hpp"
 #include "monotube/config.hpp"
 #include "monotube/db/database.hpp"
 #include "monotube/db/migrations.hpp"
@@ -117,6 +120,50 @@ int HealthCheck(const CommandLine& command_line) {
   return 0;
 }
 
+struct DevTranscodeArgs {
+  std::string input, output_dir, preset = "veryfast";
+  unsigned threads = 0;
+  bool print_ffmpeg = false, no_images = false;
+  std::vector<std::string> renditions;
+};
+
+// The transcoding pipeline on local files, outside the server: for the benchmark
+// (bench/transcode) and for trying a file by hand. --print-ffmpeg prints the argv that
+// would run, one argument a line, so the benchmark can time the same encoder settings.
+int DevTranscode(const CommandLine& command_line, const DevTranscodeArgs& args) {
+  LoadFromCommandLine(command_line);  // the log level
+  namespace tc = transcoding;
+  const auto info = tc::Probe(args.input);
+  tc::TranscodeOptions options;
+  options.input = args.input;
+  options.output_dir = args.output_dir;
+  options.preset = args.preset;
+  options.threads = args.threads;
+  for (auto& rung : tc::PlanLadder(info))
+    if (args.renditions.empty() ||
+        std::find(args.renditions.begin(), args.renditions.end(), rung.name) != args.renditions.end())
+      options.ladder.push_back(std::move(rung));
+  if (options.ladder.empty()) throw InvalidInput("none of the --rendition names is in this video's ladder");
+  if (args.print_ffmpeg) {
+    for (const auto& arg : tc::BuildFfmpegCommand(info, options, !args.no_images)) std::cout << arg << "\n";
+    return 0;
+  }
+  std::filesystem::create_directories(options.output_dir);
+  int last = -1;
+  options.on_progress = [&](double percent) {
+    if (static_cast<int>(percent) / 10 == last) return;
+    last = static_cast<int>(percent) / 10;
+    std::cerr << "monotube: transcoding " << static_cast<int>(percent) << "%\n";
+  };
+  const auto result = tc::Transcode(info, options);
+  std::cout << "duration " << result.duration_seconds << " s, " << result.files.size() << " files in "
+            << options.output_dir.string() << "\n";
+  for (const auto& r : result.renditions)
+    std::cout << r.name << " " << r.width << "x" << r.height << " " << r.codecs << " peak " << r.bandwidth
+              << " b/s, average " << r.average_bandwidth << " b/s\n";
+  return 0;
+}
+
 }  // namespace
 
 int RunCommandLine(int argc, char** argv) {
@@ -148,6 +195,19 @@ int RunCommandLine(int argc, char** argv) {
       ->check(CLI::IsMember({"viewer", "creator", "moderator", "admin"}));
   auto* healthcheck = cli.add_subcommand("healthcheck", "Exit 0 when the local server answers /healthz");
   auto* show_config = cli.add_subcommand("config", "Print the effective configuration (secrets masked)");
+  auto* dev = cli.add_subcommand("dev", "Developer tools");
+  dev->require_subcommand(1);
+  auto* dev_transcode =
+      dev->add_subcommand("transcode", "Probe a video file and transcode it to an HLS ladder");
+  DevTranscodeArgs transcode_args;
+  dev_transcode->add_option("input", transcode_args.input, "the video file")->required();
+  dev_transcode->add_option("output_dir", transcode_args.output_dir, "empty or new directory")->required();
+  dev_transcode->add_option("--preset", transcode_args.preset, "libx264 preset (veryfast)");
+  dev_transcode->add_option("--threads", transcode_args.threads, "FFmpeg threads (0 = its choice)");
+  dev_transcode->add_option("--rendition", transcode_args.renditions, "only these rungs (repeatable)");
+  dev_transcode->add_flag("--print-ffmpeg", transcode_args.print_ffmpeg, "print the ffmpeg argv instead");
+  dev_transcode->add_flag("--no-images", transcode_args.no_images,
+                          "with --print-ffmpeg: no poster or sprites");
   auto* version = cli.add_subcommand("version", "Print the version");
   auto* help = cli.add_subcommand("help", "Show this help");
 
@@ -170,6 +230,7 @@ int RunCommandLine(int argc, char** argv) {
     if (*migrate) return Migrate(command_line);
     if (*user_create) return CreateUser(command_line, new_user);
     if (*healthcheck) return HealthCheck(command_line);
+    if (*dev_transcode) return DevTranscode(command_line, transcode_args);
     if (*show_config) {
       std::cout << DescribeConfig(LoadFromCommandLine(command_line));
       return 0;
