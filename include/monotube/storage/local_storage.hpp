@@ -29,6 +29,8 @@ class LocalStorage final : public ObjectStorage {
   std::uint64_t TotalSize(const std::string& prefix = {}) override;
   void CheckHealth() override;
   std::string Describe() const override;
+  // <root>/<key>, once it is checked to be a regular file reached without symlinks.
+  std::optional<std::filesystem::path> LocalPath(const std::string& key) override;
 
   // Removes temporary files not modified for max_age; returns how many.
   std::size_t SweepTemporaryFiles(std::chrono::seconds max_age = std::chrono::hours(24));

@@ -3,6 +3,7 @@
 // replicas. Objects are addressed by keys such as "videos/<id>/hls/720p/seg-00001.m4s".
 // Every call blocks (run it on the worker pool). ObjectStorage is thread-safe; one
 // ObjectWriter or ObjectReader is used by one thread at a time.
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -131,10 +132,24 @@ class ObjectStorage {
   virtual void CheckHealth() = 0;
   // For logs and the admin dashboard, e.g. "local disk at /srv/monotube/objects"; never secrets.
   virtual std::string Describe() const = 0;
+
+  // A URL from which anyone can GET the object until `expires` from now (served with
+  // response_content_type when given), so a client downloads it straight from the store;
+  // nullopt when the backend has no such URLs (local disk: serve the object yourself).
+  // Does not check that the object exists.
+  virtual std::optional<std::string> PresignedGetUrl(const std::string& key, std::chrono::seconds expires,
+                                                     const std::string& response_content_type = {});
+  // The object's file when the backend keeps objects as local files, so a program such as
+  // FFmpeg can read it in place; nullopt on other backends (read it through OpenReader or
+  // a presigned URL). Throws NotFound when a local backend has no such object. The file
+  // must be treated as read-only and may be replaced (never modified) by a later write.
+  virtual std::optional<std::filesystem::path> LocalPath(const std::string& key);
 };
 
 struct StorageOptions {
-  std::string url;  // "" or file:///abs/path = local disk; s3://bucket?endpoint=…&region=…
+  // "" or file:///abs/path = local disk;
+  // s3://bucket?endpoint=http://host:port&region=us-east-1&path_style=true|false = S3.
+  std::string url;
   std::filesystem::path data_dir = "./data";
   std::string s3_access_key;
   std::string s3_secret_key;
