@@ -17,8 +17,9 @@ BUILD_PACKAGES=(
 # node_packages below because the machine may already have a Node.js of its own.
 # python3-aiosmtpd: the SMTP server the mail tests send to (tests/support/smtp_server.cpp);
 # ffmpeg: the avatar tests make their images with it (and the binary runs it).
+# awscli: the S3 storage tests check with it what monotube stored in s3rver (tests/s3).
 TEST_PACKAGES=(
-  catch2 postgresql chromium curl openssl python3 python3-aiosmtpd ffmpeg ca-certificates
+  catch2 postgresql chromium curl openssl python3 python3-aiosmtpd ffmpeg ca-certificates awscli
 )
 
 # The benchmarks (bench/): load generator and the reference server; hyperfine times the

@@ -2,7 +2,8 @@
 # Installs what monotube needs on Debian 12, skipping whatever is already there.
 #   scripts/setup.sh           build dependencies (compiler, CMake, -dev packages)
 #   scripts/setup.sh --test    + test dependencies (PostgreSQL 15, Chromium, Catch2, curl,
-#                              wrk, nginx, Node.js/npm when missing) and tests/e2e npm packages
+#                              awscli, wrk, nginx, Node.js/npm when missing) and the npm
+#                              packages of tests/e2e and tests/s3 (s3rver)
 #   scripts/setup.sh --bench   + benchmark dependencies (wrk, nginx-light, hyperfine)
 # Package lists live in scripts/deps.sh. Needs root (or sudo) only when something is missing.
 set -euo pipefail
@@ -31,10 +32,11 @@ if [ "$want_bench" = 1 ]; then
 fi
 install_packages "${packages[@]}"
 
-# npm packages for the browser tests (playwright-core drives Debian's /usr/bin/chromium;
-# no browser is ever downloaded).
-install_e2e_node_modules() {
-  local dir=tests/e2e
+# npm packages of a test folder with a package.json: tests/e2e (playwright-core drives
+# Debian's /usr/bin/chromium; no browser is ever downloaded) and tests/s3 (s3rver, the
+# S3-compatible server of the storage tests). `npm ci` when the lock file changed.
+install_node_modules() {
+  local dir=$1
   if [ ! -f "$dir/package.json" ]; then
     log "no $dir/package.json yet; skipping npm install"
     return 0
@@ -58,5 +60,6 @@ install_e2e_node_modules() {
 }
 
 if [ "$want_test" = 1 ]; then
-  install_e2e_node_modules
+  install_node_modules tests/e2e
+  install_node_modules tests/s3
 fi

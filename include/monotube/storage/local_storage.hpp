@@ -29,6 +29,7 @@ class LocalStorage final : public ObjectStorage {
   std::uint64_t TotalSize(const std::string& prefix = {}) override;
   void CheckHealth() override;
   std::string Describe() const override;
+  // <root>/<key>, once it is checked to be a regular file reached without symlinks.
   std::optional<std::filesystem::path> LocalPath(const std::string& key) override;
 
   // Removes temporary files not modified for max_age; returns how many.

@@ -128,27 +128,28 @@ class ObjectStorage {
   virtual ListResult List(const std::string& prefix, const std::string& continuation = {},
                           std::size_t limit = 1000) = 0;
   virtual std::uint64_t TotalSize(const std::string& prefix = {}) = 0;
-  // A URL a client can GET the object from directly for `expires` (S3 presigned URLs);
-  // nullopt when the backend has none (local disk).
-  virtual std::optional<std::string> PresignedGetUrl(const std::string& key, std::chrono::seconds expires,
-                                                     const std::string& response_content_type = {}) {
-    (void)key, (void)expires, (void)response_content_type;
-    return std::nullopt;
-  }
-  // The object's file on this machine, for programs that read files (FFmpeg); nullopt
-  // when the backend is remote.
-  virtual std::optional<std::filesystem::path> LocalPath(const std::string& key) {
-    (void)key;
-    return std::nullopt;
-  }
   // Writes, reads back and deletes a probe object; throws Unavailable("storage_unavailable", reason).
   virtual void CheckHealth() = 0;
   // For logs and the admin dashboard, e.g. "local disk at /srv/monotube/objects"; never secrets.
   virtual std::string Describe() const = 0;
+
+  // A URL from which anyone can GET the object until `expires` from now (served with
+  // response_content_type when given), so a client downloads it straight from the store;
+  // nullopt when the backend has no such URLs (local disk: serve the object yourself).
+  // Does not check that the object exists.
+  virtual std::optional<std::string> PresignedGetUrl(const std::string& key, std::chrono::seconds expires,
+                                                     const std::string& response_content_type = {});
+  // The object's file when the backend keeps objects as local files, so a program such as
+  // FFmpeg can read it in place; nullopt on other backends (read it through OpenReader or
+  // a presigned URL). Throws NotFound when a local backend has no such object. The file
+  // must be treated as read-only and may be replaced (never modified) by a later write.
+  virtual std::optional<std::filesystem::path> LocalPath(const std::string& key);
 };
 
 struct StorageOptions {
-  std::string url;  // "" or file:///abs/path = local disk; s3://bucket?endpoint=…&region=…
+  // "" or file:///abs/path = local disk;
+  // s3://bucket?endpoint=http://host:port&region=us-east-1&path_style=true|false = S3.
+  std::string url;
   std::filesystem::path data_dir = "./data";
   std::string s3_access_key;
   std::string s3_secret_key;

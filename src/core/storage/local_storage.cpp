@@ -497,6 +497,13 @@ void LocalStorage::CheckHealth() {
 
 std::string LocalStorage::Describe() const { return "local disk at " + root_.string(); }
 
+std::optional<std::filesystem::path> LocalStorage::LocalPath(const std::string& key) {
+  // Stat walks the key one component at a time without following symlinks, so the path
+  // it vouches for lies inside the root.
+  if (!Stat(key)) throw NotFound("The requested object does not exist.");
+  return root_ / key;
+}
+
 std::size_t LocalStorage::SweepTemporaryFiles(std::chrono::seconds max_age) {
   Fd temp_dir = LocalPaths(root_).OpenTempDir();
   int dup_fd = ::openat(temp_dir.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -519,12 +526,6 @@ std::size_t LocalStorage::SweepTemporaryFiles(std::chrono::seconds max_age) {
   }
   ::closedir(dir);
   return removed;
-}
-
-std::optional<std::filesystem::path> LocalStorage::LocalPath(const std::string& key) {
-  ValidateKey(key);
-  if (!Stat(key)) return std::nullopt;
-  return root_ / key;
 }
 
 }  // namespace monotube::storage

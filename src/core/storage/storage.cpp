@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "monotube/storage/local_storage.hpp"
+#include "monotube/storage/s3_storage.hpp"
 
 namespace monotube::storage {
 namespace {
@@ -115,6 +116,17 @@ std::string ObjectStorage::GetString(const std::string& key) {
   return data;
 }
 
+std::optional<std::string> ObjectStorage::PresignedGetUrl(const std::string& key, std::chrono::seconds,
+                                                          const std::string&) {
+  ValidateKey(key);
+  return std::nullopt;
+}
+
+std::optional<std::filesystem::path> ObjectStorage::LocalPath(const std::string& key) {
+  ValidateKey(key);
+  return std::nullopt;
+}
+
 std::unique_ptr<ObjectStorage> OpenStorage(const StorageOptions& options) {
   const std::string& url = options.url;
   if (url.empty()) {
@@ -130,9 +142,7 @@ std::unique_ptr<ObjectStorage> OpenStorage(const StorageOptions& options) {
     return std::make_unique<LocalStorage>(std::filesystem::path(path));
   }
   if (url.starts_with("s3://")) {
-    throw ConfigError(
-        "storage_url: S3 storage arrives with the videos issue; use local storage (leave storage_url unset "
-        "or use file:///path) for now");
+    return std::make_unique<S3Storage>(ParseS3StorageUrl(url, options.s3_access_key, options.s3_secret_key));
   }
   // Never echo the whole URL: it could carry credentials.
   throw ConfigError("storage_url: unsupported storage URL scheme \"" + url.substr(0, url.find(':')) +
