@@ -119,7 +119,15 @@ App::App(Config config, AppOptions options)
   static_files_ = std::make_unique<http::StaticFiles>(config_.static_dir);
   BuildModules();
   RegisterRoutes();
-  server_ = std::make_unique<http::Server>(io_, ServerOptionsFrom(config_), router_, *workers_, metrics_);
+  auto server_options = ServerOptionsFrom(config_);
+  if (config_.media_delivery == "redirect") {
+    // Players follow redirects to presigned storage URLs: the page must be allowed to load them.
+    if (auto sample = storage_->PresignedGetUrl("videos/probe", std::chrono::seconds(60)))
+      server_options.media_origin = OriginOf(*sample);
+    else
+      spdlog::warn("media_delivery = redirect, but {} has no presigned URLs: media is proxied", storage_->Describe());
+  }
+  server_ = std::make_unique<http::Server>(io_, std::move(server_options), router_, *workers_, metrics_);
 }
 
 App::~App() {

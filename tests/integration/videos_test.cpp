@@ -615,3 +615,32 @@ TEST_CASE("Listings show public ready videos newest first, page by page, and exp
   CHECK(app.Get("/api/videos").Json()["videos"].empty());
   for (const auto& id : ids) CHECK(StoredKeys(app, "videos/" + id + "/").empty());
 }
+
+TEST_CASE("Redirect delivery sends players to presigned storage URLs when the storage has them", "[videos]") {
+  TestApp app(monotube::test::Configured([](monotube::Config& config) { config.media_delivery = "redirect"; }));
+  auto creator = MakeAccount(app, "redirector");
+  std::string id = UploadFile(app, creator, "bug_video_640.mp4", "Redirected")["id"];
+  REQUIRE(WaitForVideo(app, creator, id)["status"] == "ready");
+  auto video = app.app().videos().repository().FindByPublicId(id);
+  REQUIRE(video);
+  std::string stored = app.app().storage().GetString(video->media_prefix + "360p/seg-00001.m4s");
+  // Playlists always come from the server (they may carry a signature to rewrite).
+  CHECK(app.Get("/media/" + id + "/master.m3u8").status == 200);
+  auto segment = app.Get("/media/" + id + "/360p/seg-00001.m4s");
+  if (app.app().storage().PresignedGetUrl("videos/x", 60s)) {
+    REQUIRE(segment.status == 302);
+    std::string location = segment.Header("location");
+    CHECK(location.find("X-Amz-Signature=") != std::string::npos);
+    auto fetched = Run({"curl", "-fsS", location});
+    REQUIRE(fetched.ok());
+    CHECK(fetched.stdout_text == stored);
+    // The page may load media from the storage's origin.
+    std::string origin = location.substr(0, location.find('/', location.find("://") + 3));
+    CHECK(app.Get("/").Header("content-security-policy").find("media-src 'self' blob: " + origin) !=
+          std::string::npos);
+  } else {
+    // Local disk has no presigned URLs: the server streams the segment itself.
+    CHECK(segment.status == 200);
+    CHECK(segment.body == stored);
+  }
+}

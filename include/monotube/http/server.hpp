@@ -36,6 +36,7 @@ struct ServerOptions {
   std::size_t max_requests_per_connection = 1000;
   std::size_t max_connections = 10'000;
   TrustedProxies trusted_proxies;               // whose X-Forwarded-For is believed
+  std::string media_origin;                     // "https://bucket.s3…": the page may load media from there too
 };
 
 class Server {

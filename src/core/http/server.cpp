@@ -39,10 +39,13 @@ namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 using Strand = asio::strand<asio::io_context::executor_type>;
 
-constexpr std::string_view kContentSecurityPolicy =
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
-    "frame-ancestors 'none'; form-action 'self'";
+// media_origin: where media may also come from (presigned storage URLs), "" = only here.
+std::string ContentSecurityPolicy(const std::string& media_origin) {
+  std::string extra = media_origin.empty() ? "" : " " + media_origin;
+  return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:" + extra +
+         "; media-src 'self' blob:" + extra + "; connect-src 'self'" + extra +
+         "; font-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'";
+}
 
 // What Shutdown() needs to reach a connection from another thread. Only touched on
 // the connection's strand.
@@ -175,6 +178,7 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& io, ServerOptions options, const Router& router, WorkerPool& workers, Metrics& metrics)
       : io_(io),
         options_(std::move(options)),
+        content_security_policy_(ContentSecurityPolicy(options_.media_origin)),
         router_(router),
         workers_(workers),
         metrics_(metrics),
@@ -649,7 +653,7 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
     if (out.find("Referrer-Policy") == out.end()) out.set("Referrer-Policy", "strict-origin-when-cross-origin");
     if (out.find("X-Frame-Options") == out.end()) out.set("X-Frame-Options", "DENY");
     if (out.find("Content-Security-Policy") == out.end())
-      out.set("Content-Security-Policy", kContentSecurityPolicy);
+      out.set("Content-Security-Policy", content_security_policy_);
     if (out.find("Cross-Origin-Opener-Policy") == out.end()) out.set("Cross-Origin-Opener-Policy", "same-origin");
     if (request.secure && options_.hsts_max_age_seconds > 0)
       out.set(bhttp::field::strict_transport_security,
@@ -762,6 +766,7 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
 
   asio::io_context& io_;
   ServerOptions options_;
+  std::string content_security_policy_;
   const Router& router_;
   WorkerPool& workers_;
   Metrics& metrics_;
