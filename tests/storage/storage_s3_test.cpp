@@ -2,6 +2,7 @@
 // agreement with another S3 client (awscli). Tagged [s3]: they run in the
 // "s3: storage contract" CTest entry, against the server of MONOTUBE_TEST_S3_URL.
 #include <chrono>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <sstream>

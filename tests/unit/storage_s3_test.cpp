@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -429,4 +430,39 @@ TEST_CASE("S3Storage errors carry the S3 code and message, never the secret or t
   CHECK_THAT(message, Catch::Contains("SignatureDoesNotMatch") && Catch::Contains("secret key"));
   CHECK_THAT(message, !Catch::Contains("StringToSign") && !Catch::Contains("Zq81x") && !Catch::Contains("<"));
   CHECK(server.requests().size() == 1);  // a refusal is not retried
+}
+
+TEST_CASE("S3Storage readers notice an object that changed after it was opened", "[storage][s3]") {
+  // HEAD: ten bytes, version "v1"; then the GET of those bytes meets a changed object.
+  const std::string head =
+      "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nETag: \"v1\"\r\nConnection: close\r\n\r\n";
+  char buffer[16];
+  SECTION("it shrank: the range is no longer satisfiable") {
+    ScriptedServer server(
+        {head, HttpResponse("416 Requested Range Not Satisfiable",
+                            S3ErrorBody("InvalidRange", "The requested range is not satisfiable"),
+                            "Content-Range: bytes */4\r\n")});
+    S3Storage storage(LocalOptions(server.port()));
+    auto reader = storage.OpenReader("videos/x/original", ByteRange::From(6));
+    CHECK(reader->size() == 4);
+    try {
+      reader->Read(buffer, sizeof buffer);
+      FAIL("the read must fail");
+    } catch (const RangeNotSatisfiable& error) {
+      CHECK(error.total_size() == 4);
+    }
+  }
+  SECTION("it was replaced: If-Match fails") {
+    ScriptedServer server(
+        {head, HttpResponse("412 Precondition Failed", S3ErrorBody("PreconditionFailed", "x"))});
+    S3Storage storage(LocalOptions(server.port()));
+    auto reader = storage.OpenReader("videos/x/original");
+    CHECK_THROWS_WITH(reader->Read(buffer, sizeof buffer), Catch::Contains("changed while being read"));
+  }
+  SECTION("the server ignored the range and sent more") {
+    ScriptedServer server({head, HttpResponse("200 OK", std::string(4096, 'x'))});
+    S3Storage storage(LocalOptions(server.port()));
+    auto reader = storage.OpenReader("videos/x/original", ByteRange::Between(2, 5));
+    CHECK_THROWS(reader->Read(buffer, sizeof buffer));
+  }
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -82,16 +83,23 @@ int SeekBody(void* user, curl_off_t offset, int origin) {
   return CURL_SEEKFUNC_OK;
 }
 
+// Error answers (an XML document) may be longer than the data asked for (a range of a
+// few bytes), so they get their own cap.
+constexpr std::size_t kMaxErrorBodyBytes = 64 << 10;
+
 struct Sink {
   std::string* body;
   std::size_t max_bytes;
+  long status = 0;  // of the response being received, from its status line
   bool overflowed = false;
 };
 
 std::size_t WriteBody(char* data, std::size_t size, std::size_t count, void* user) {
   auto* sink = static_cast<Sink*>(user);
   std::size_t n = size * count;
-  if (sink->body->size() + n > sink->max_bytes) {
+  std::size_t max_bytes =
+      sink->status >= 300 ? std::max(sink->max_bytes, kMaxErrorBodyBytes) : sink->max_bytes;
+  if (sink->body->size() + n > max_bytes) {
     sink->overflowed = true;
     return 0;  // aborts the transfer with CURLE_WRITE_ERROR
   }
@@ -99,14 +107,22 @@ std::size_t WriteBody(char* data, std::size_t size, std::size_t count, void* use
   return n;
 }
 
+struct HeaderSink {
+  std::map<std::string, std::string>* headers;
+  Sink* body;
+};
+
 std::size_t WriteHeader(char* data, std::size_t size, std::size_t count, void* user) {
-  auto* headers = static_cast<std::map<std::string, std::string>*>(user);
+  auto* sink = static_cast<HeaderSink*>(user);
   std::string_view line(data, size * count);
   // Each response (a 100 Continue, then the real one) starts with its status line.
   if (line.starts_with("HTTP/")) {
-    headers->clear();
+    sink->headers->clear();
+    std::size_t space = line.find(' ');
+    sink->body->status =
+        space == std::string_view::npos ? 0 : std::atol(std::string(line.substr(space + 1, 3)).c_str());
   } else if (std::size_t colon = line.find(':'); colon != std::string_view::npos) {
-    (*headers)[Lower(Trim(line.substr(0, colon)))] = std::string(Trim(line.substr(colon + 1)));
+    (*sink->headers)[Lower(Trim(line.substr(0, colon)))] = std::string(Trim(line.substr(colon + 1)));
   }
   return size * count;
 }
@@ -341,6 +357,7 @@ Client::Attempt Client::PerformOnce(const Request& request) {
   Attempt attempt;
   Upload upload{request.body};
   Sink sink{&attempt.response.body, request.max_response_bytes};
+  HeaderSink header_sink{&attempt.response.headers, &sink};
   char error[CURL_ERROR_SIZE] = "";
 
   SetOption(handle, CURLOPT_URL, target.url.c_str());
@@ -356,7 +373,7 @@ Client::Attempt Client::PerformOnce(const Request& request) {
   SetOption(handle, CURLOPT_WRITEFUNCTION, &WriteBody);
   SetOption(handle, CURLOPT_WRITEDATA, &sink);
   SetOption(handle, CURLOPT_HEADERFUNCTION, &WriteHeader);
-  SetOption(handle, CURLOPT_HEADERDATA, &attempt.response.headers);
+  SetOption(handle, CURLOPT_HEADERDATA, &header_sink);
   if (request.method == "GET") {
     SetOption(handle, CURLOPT_HTTPGET, 1L);
   } else if (request.method == "HEAD") {

@@ -358,6 +358,16 @@ class S3Reader final : public ObjectReader {
     chunk_offset_ = 0;
     Response response = client_->Send(request);
     if (response.status == 404) ThrowNotFound();
+    // The object shrank since it was opened: before the first byte that is an
+    // unsatisfiable range like any other; later it is a broken read.
+    if (response.status == 416 && position_ == range_.offset) {
+      std::string content_range = response.Header("content-range");
+      std::size_t slash = content_range.rfind('/');
+      std::optional<std::uint64_t> total = slash == std::string::npos
+                                               ? std::nullopt
+                                               : ParseSize(std::string_view(content_range).substr(slash + 1));
+      throw RangeNotSatisfiable(total.value_or(info_.size));
+    }
     if (response.status == 412 || response.status == 416) {
       throw std::runtime_error("storage: " + info_.key + " changed while being read");
     }
