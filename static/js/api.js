@@ -12,6 +12,11 @@ export function setCsrfToken(token) {
   csrfToken = typeof token === 'string' && token !== '' ? token : null;
 }
 
+// For requests made by other clients than api() (the tus uploads): the header to send.
+export function csrfHeaders() {
+  return csrfToken ? { 'X-CSRF-Token': csrfToken } : {};
+}
+
 export class ApiError extends Error {
   constructor(status, code, message, { fields = {}, retryAfter = null } = {}) {
     super(message);

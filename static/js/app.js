@@ -16,6 +16,9 @@ const routes = [
   { pattern: '/reset-password', load: () => import('./pages/reset-password.js') },
   { pattern: '/settings', load: () => import('./pages/settings.js') },
   { pattern: '/channel/{user_id}', load: () => import('./pages/channel.js') },
+  { pattern: '/upload', load: () => import('./pages/upload.js') },
+  { pattern: '/watch/{video_id}', load: () => import('./pages/watch.js') },
+  { pattern: '/my/videos', load: () => import('./pages/my-videos.js') },
 ];
 
 const notFound = () => import('./pages/not-found.js');

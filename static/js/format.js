@@ -63,3 +63,17 @@ export function formatSubscribers(value) {
   const count = Number(value) || 0;
   return `${formatCount(count)} ${count === 1 ? 'subscriber' : 'subscribers'}`;
 }
+
+const byteUnits = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+
+// 1536 -> "1.5 KB", 5_000_000 -> "4.8 MB" (binary steps, short decimal units as people know them)
+export function formatBytes(value) {
+  let size = Math.max(0, Number(value) || 0);
+  let unit = 0;
+  while (size >= 1024 && unit < byteUnits.length - 1) {
+    size /= 1024;
+    unit += 1;
+  }
+  if (unit === 0) return `${Math.round(size)} ${size === 1 ? 'byte' : 'bytes'}`;
+  return `${size.toLocaleString(undefined, { maximumFractionDigits: size < 10 ? 1 : 0 })} ${byteUnits[unit]}`;
+}

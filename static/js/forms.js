@@ -168,6 +168,39 @@ export function onSubmit(form, { alert, status, submit, fields = [] }, handler) 
   });
 }
 
+// A drop-down list; same shape as field(). options: [{value, label}].
+export function selectField({ name, label, options, value, hint }) {
+  const id = `field-${name}-${++nextId}`;
+  const hintId = hint ? `${id}-hint` : null;
+  const errorId = `${id}-error`;
+  const input = h('select', { id, name, class: 'field__input field__select', 'aria-describedby': hintId },
+    options.map((option) => h('option', { value: option.value, text: option.label })));
+  if (value !== undefined) input.value = value;
+  const hintElement = hint ? h('p', { class: 'field__hint', id: hintId, text: hint }) : null;
+  const error = h('p', { class: 'field__error', id: errorId, hidden: true });
+  const element = h('div', { class: 'field' },
+    h('label', { class: 'field__label', for: id, text: label }), input, hintElement, error);
+  return {
+    element,
+    input,
+    name,
+    hintElement,
+    setError(message) {
+      error.textContent = message;
+      error.hidden = false;
+      input.setAttribute('aria-invalid', 'true');
+      input.setAttribute('aria-describedby', [errorId, hintId].filter(Boolean).join(' '));
+    },
+    clearError() {
+      error.textContent = '';
+      error.hidden = true;
+      input.removeAttribute('aria-invalid');
+      if (hintId) input.setAttribute('aria-describedby', hintId);
+      else input.removeAttribute('aria-describedby');
+    },
+  };
+}
+
 // A checkbox with its label on the right; same shape as field().
 export function checkboxField({ name, label }) {
   const id = `field-${name}-${++nextId}`;

@@ -7,7 +7,8 @@ import { h, replaceChildren } from './dom.js';
 import { renderAvatar } from './components/avatar.js';
 import { setFlash } from './flash.js';
 import { displayName, loadSession, onUserChange, setUser } from './session.js';
-import { channelUrl } from './urls.js';
+import { channelUrl, myVideosUrl, uploadUrl } from './urls.js';
+import { canUpload } from './videos.js';
 
 function isTypingTarget(element) {
   if (!element) return false;
@@ -73,6 +74,8 @@ function renderAccountMenu(user, signal) {
       ...children));
   const list = h('ul', { class: 'account-menu__list', role: 'menu', 'aria-label': 'Account' },
     item({ href: channelUrl(user) }, 'Your channel'),
+    canUpload(user) ? item({ href: uploadUrl }, 'Upload') : null,
+    canUpload(user) ? item({ href: myVideosUrl }, 'My videos') : null,
     item({ href: '/settings' }, 'Settings'),
     h('li', { role: 'separator', class: 'account-menu__separator' }),
     item({ type: 'button', on: { click: logOut } }, 'Log out'));
@@ -137,12 +140,29 @@ function renderAccountMenu(user, signal) {
   return h('div', { class: 'account' }, button, panel);
 }
 
+// Creators get an upload button beside their avatar (the icon alone on phones).
+function uploadButton() {
+  const SVG = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(SVG, 'svg');
+  for (const [k, v] of Object.entries({ viewBox: '0 0 24 24', width: 20, height: 20, 'aria-hidden': 'true', focusable: 'false' })) {
+    svg.setAttribute(k, String(v));
+  }
+  const path = document.createElementNS(SVG, 'path');
+  for (const [k, v] of Object.entries({
+    d: 'M12 16V5m-5 5 5-5 5 5M5 19h14', fill: 'none', stroke: 'currentColor', 'stroke-width': 2,
+    'stroke-linecap': 'round', 'stroke-linejoin': 'round',
+  })) path.setAttribute(k, String(v));
+  svg.append(path);
+  return h('a', { class: 'button button--outline site-nav__upload', href: uploadUrl, 'aria-label': 'Upload a video', title: 'Upload a video' },
+    svg, h('span', { class: 'site-nav__upload-text', text: 'Upload' }));
+}
+
 let menuListeners = null;
 
 function showAccount(nav, signIn, user) {
   menuListeners?.abort();
   menuListeners = new AbortController();
-  if (user) replaceChildren(nav, renderAccountMenu(user, menuListeners.signal));
+  if (user) replaceChildren(nav, canUpload(user) ? uploadButton() : null, renderAccountMenu(user, menuListeners.signal));
   else replaceChildren(nav, signIn);
   delete nav.dataset.session;
 }

@@ -1,6 +1,8 @@
 // The UI's own addresses, in one place.
 
-export const watchUrl = (videoId) => `/watch?v=${encodeURIComponent(videoId)}`;
+export const watchUrl = (videoId) => `/watch/${encodeURIComponent(videoId)}`;
+export const uploadUrl = '/upload';
+export const myVideosUrl = '/my/videos';
 // Channels are addressed by the user's id (GET /api/users/{user_id}); usernames can change.
 export const channelUrl = (user) => `/channel/${encodeURIComponent(user.id)}`;
 export const searchUrl = (query) => `/search?query=${encodeURIComponent(query)}`;

@@ -242,14 +242,15 @@ async function desktopWalk({ browser, baseUrl, smtp, server }) {
       const panel = page.locator('#account-menu');
       assert.match(await panel.innerText(), /e2e_walker[\s\S]*@e2e_walker/);
       const items = await menu.getByRole('menuitem').allInnerTexts();
-      assert.deepEqual(items.map((t) => t.trim()), ['Your channel', 'Settings', 'Log out']);
+      // Sign-up makes creators (the default signup_role), who can upload.
+      assert.deepEqual(items.map((t) => t.trim()), ['Your channel', 'Upload', 'My videos', 'Settings', 'Log out']);
       userId = (await menu.getByRole('menuitem', { name: 'Your channel' }).getAttribute('href')).split('/').pop();
       await shot(page, 'menu', desktop);
       // Keyboard: arrows move, End jumps, Escape closes and gives the focus back.
       const focused = () => page.evaluate(() => document.activeElement?.textContent?.trim());
       assert.equal(await focused(), 'Your channel');
       await page.keyboard.press('ArrowDown');
-      assert.equal(await focused(), 'Settings');
+      assert.equal(await focused(), 'Upload');
       await page.keyboard.press('End');
       assert.equal(await focused(), 'Log out');
       await page.keyboard.press('ArrowDown');
@@ -335,7 +336,7 @@ async function desktopWalk({ browser, baseUrl, smtp, server }) {
       assert.equal(await bio.locator('b').count(), 0, 'no markup from the bio');
       assert.equal(await page.title(), 'Walker Tester · monotube');
       assert.ok(await page.getByRole('heading', { name: 'Videos', exact: true }).isVisible());
-      assert.ok(await page.getByRole('heading', { name: 'No videos yet' }).isVisible());
+      await page.getByRole('heading', { name: 'No videos yet' }).waitFor();
       await page.waitForLoadState('networkidle');
       await shot(page, 'channel', desktop);
     })) return;

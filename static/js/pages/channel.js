@@ -1,11 +1,15 @@
 // /channel/{user_id}: a channel's page — avatar, names, bio, subscriber count, joined
-// date, and its videos (none yet: the videos API comes later).
+// date, and its videos (GET /api/users/{user_id}/videos; the owner also sees the ones
+// that are not public or not ready yet).
 import { api } from '../api.js';
 import { h, replaceChildren } from '../dom.js';
 import { emptyScreenArt } from '../components/art.js';
 import { renderAvatar } from '../components/avatar.js';
+import { videoList } from '../components/video-list.js';
 import { formatDate, formatSubscribers } from '../format.js';
 import { currentUser, displayName, loadSession } from '../session.js';
+import { myVideosUrl, uploadUrl } from '../urls.js';
+import { canUpload } from '../videos.js';
 
 export const name = 'channel';
 export const title = 'Channel';
@@ -56,6 +60,21 @@ export async function render(main, { user_id: userId }) {
   const facts = [`@${user.username}`, formatSubscribers(user.subscriber_count)];
   const joined = formatDate(user.created_at);
 
+  const empty = h('div', { class: 'empty-state' },
+    emptyScreenArt(),
+    h('h3', { class: 'empty-state__title', text: 'No videos yet' }),
+    h('p', {
+      class: 'empty-state__text',
+      text: own
+        ? 'Videos you upload will show up here for your viewers.'
+        : `${name} hasn’t uploaded any videos yet. Check back later.`,
+    }),
+    own && canUpload(user) ? h('a', { class: 'button button--primary', href: uploadUrl, text: 'Upload a video' }) : null);
+  const videos = videoList({
+    path: `/api/users/${encodeURIComponent(user.id)}/videos`, id: 'channel-grid', label: `Videos of ${name}`, empty,
+    cardOptions: { showChannel: false },
+  });
+
   replaceChildren(main,
     h('header', { class: 'channel-header' },
       renderAvatar(user, { size: 'large' }),
@@ -68,18 +87,12 @@ export async function render(main, { user_id: userId }) {
         user.bio ? h('p', { class: 'channel-header__bio', text: user.bio }) : null),
       own
         ? h('div', { class: 'channel-header__actions' },
+          canUpload(user) ? h('a', { class: 'button button--outline', href: myVideosUrl, text: 'Manage videos' }) : null,
           h('a', { class: 'button button--outline', href: '/settings', text: 'Edit profile' }))
         : null),
     h('section', { class: 'shelf channel-videos', 'aria-labelledby': 'channel-videos-title' },
       h('div', { class: 'shelf__header' },
         h('h2', { class: 'shelf__title', id: 'channel-videos-title', text: 'Videos' })),
-      h('div', { class: 'empty-state' },
-        emptyScreenArt(),
-        h('h3', { class: 'empty-state__title', text: 'No videos yet' }),
-        h('p', {
-          class: 'empty-state__text',
-          text: own
-            ? 'Videos you upload will show up here for your viewers.'
-            : `${name} hasn’t uploaded any videos yet. Check back later.`,
-        }))));
+      videos.element));
+  await videos.load();
 }

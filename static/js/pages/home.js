@@ -1,25 +1,16 @@
-// The home page: shelves of video cards (latest for now; trending and subscriptions
-// join later). Until the videos API exists, the shelf shows its empty state and no
-// request is made.
+// The home page: the latest public videos (GET /api/videos?sort=latest) as a grid of
+// cards, with the empty state of a brand-new site. Trending and subscriptions join later.
 import { h, replaceChildren } from '../dom.js';
-import { renderVideoCard } from '../components/video-card.js';
 import { emptyScreenArt } from '../components/art.js';
+import { videoList } from '../components/video-list.js';
 import { loadSession } from '../session.js';
-import { channelUrl } from '../urls.js';
+import { uploadUrl, channelUrl } from '../urls.js';
+import { canUpload } from '../videos.js';
 
 export const name = 'home';
 export const title = null;  // the site name alone
 
-// Fills a shelf's grid, or shows its empty state when there is nothing to show.
-export function showVideos(grid, empty, videos) {
-  replaceChildren(grid, videos.map(renderVideoCard));
-  grid.hidden = videos.length === 0;
-  empty.hidden = videos.length > 0;
-  grid.removeAttribute('aria-busy');
-}
-
-export function render(main) {
-  const grid = h('ul', { class: 'video-grid', id: 'latest-grid', dataset: { feed: 'latest' }, hidden: true });
+export async function render(main) {
   const action = h('a', { class: 'button button--primary is-pending', href: '/login', text: 'Sign in to upload' });
   const empty = h('div', { class: 'empty-state', id: 'latest-empty' },
     emptyScreenArt(),
@@ -30,18 +21,24 @@ export function render(main) {
     }),
     action);
   // The button keeps its place while the session loads (no jump), then invites visitors
-  // to sign in or takes signed-in people to their channel.
+  // to sign in, creators to upload, and everyone else to their channel.
   loadSession().then((user) => {
-    if (user) {
+    if (user && canUpload(user)) {
+      action.textContent = 'Upload a video';
+      action.href = uploadUrl;
+    } else if (user) {
       action.textContent = 'Go to your channel';
       action.href = channelUrl(user);
     }
     action.classList.remove('is-pending');
   });
+  const latest = videoList({
+    path: '/api/videos', params: { sort: 'latest' }, id: 'latest-grid', label: 'Latest videos', empty,
+  });
   replaceChildren(main,
     h('section', { class: 'shelf', 'aria-labelledby': 'latest-title' },
       h('div', { class: 'shelf__header' },
         h('h1', { class: 'shelf__title', id: 'latest-title', text: 'Latest videos' })),
-      grid,
-      empty));
+      latest.element));
+  await latest.load();
 }
