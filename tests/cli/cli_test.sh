@@ -56,6 +56,16 @@ out=$("$BIN" help 2>&1) && grep -q "serve" <<<"$out" && grep -q "MONOTUBE_LISTEN
 out=$("$BIN" --no-such-flag 2>&1); [ $? -ne 0 ] && pass "unknown flag is refused" || fail "unknown flag" "$out"
 out=$("$BIN" frobnicate 2>&1); [ $? -ne 0 ] && pass "unknown command is refused" || fail "unknown command" "$out"
 
+# --- dev transcode: the video pipeline on a local file, no server -----------------
+MEDIA="$ROOT/../shared/media"
+out=$(MONOTUBE_DATA_DIR="$WORK/cfg" timeout 120 "$BIN" dev transcode --preset ultrafast "$MEDIA/flower.mp4" \
+  "$WORK/hls" 2>&1) && [ -s "$WORK/hls/master.m3u8" ] && [ -s "$WORK/hls/480p/seg-00001.m4s" ] &&
+  grep -q "^480p 854x480 avc1" <<<"$out" && pass "dev transcode writes the HLS ladder" || fail "dev transcode" "$out"
+out=$(MONOTUBE_DATA_DIR="$WORK/cfg" timeout 60 "$BIN" dev transcode "$MEDIA/truncated.mp4" "$WORK/hls-cut" 2>&1)
+code=$?
+[ $code -eq 1 ] && grep -q "The file is cut off" <<<"$out" && [ -z "$(ls -A "$WORK/hls-cut" 2>/dev/null)" ] &&
+  pass "dev transcode refuses a cut-off upload" || fail "dev transcode of truncated.mp4 (exit $code)" "$out"
+
 # --- configuration errors stop the start and name the setting --------------------
 expect_config_error() { # NAME SETTING env...
   local name=$1 setting=$2; shift 2
