@@ -10,8 +10,9 @@
 // patterns that could make FFmpeg read other files).
 //
 // No database or storage here: the caller gives paths and stores what comes out.
-// Thread-safe (no shared state). Probe and Transcode block (Probe ~0.1 s, Transcode
-// about the length of the video on two cores), so call them on the transcoding pool.
+// Thread-safe (no shared state). Probe and Transcode block (Probe: 2-3 ffprobe runs, well
+// under a second; Transcode: ~1.5x the video's length for a 1080p source on two cores),
+// so call them on the transcoding pool.
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
