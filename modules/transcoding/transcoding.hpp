@@ -10,8 +10,9 @@
 // patterns that could make FFmpeg read other files).
 //
 // No database or storage here: the caller gives paths and stores what comes out.
-// Thread-safe (no shared state). Probe and Transcode block (Probe ~0.1 s, Transcode
-// about the length of the video on two cores), so call them on the transcoding pool.
+// Thread-safe (no shared state). Probe and Transcode block (Probe: 2-3 ffprobe runs, well
+// under a second; Transcode: ~1.5x the video's length for a 1080p source on two cores),
+// so call them on the transcoding pool.
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -69,9 +70,9 @@ class Cancelled : public std::runtime_error {
 // transcode: a known container and video codec, a real video track (not cover art),
 // a length, a size within the limits, and data up to the end it declares (an upload
 // cut off halfway is refused here, see Probe in transcoding.cpp).
-// Throws MediaRejected for content we refuse; Unavailable when ffprobe is missing or
-// fails for reasons that are not the file's; std::filesystem::filesystem_error when the
-// file cannot be read at all.
+// Throws MediaRejected for content we refuse (a failing or timed-out ffprobe counts as
+// the file's fault: not_media / damaged); Unavailable (ProgramNotFound) when ffprobe is
+// missing; std::filesystem::filesystem_error when the file does not exist.
 MediaInfo Probe(const std::filesystem::path& file, const ProbeLimits& limits = {},
                 std::chrono::seconds timeout = std::chrono::seconds(60));
 
