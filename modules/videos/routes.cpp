@@ -88,13 +88,33 @@ std::string ContentDispositionFor(std::string_view filename) {
   return "attachment; filename=\"" + safe + "\"";
 }
 
-// The pieces of an unfinished join, read one after another.
+// The pieces of an unfinished join, read one after another. The job may finish the join
+// (and delete the pieces) while we stream: then the rest comes from the joined original.
 class ChunkChain final : public http::BodySource {
  public:
-  ChunkChain(storage::ObjectStorage& storage, std::vector<VideoRepository::Chunk> chunks)
-      : storage_(storage), chunks_(std::move(chunks)) {}
+  ChunkChain(storage::ObjectStorage& storage, std::vector<VideoRepository::Chunk> chunks, std::string original_key)
+      : storage_(storage), chunks_(std::move(chunks)), original_key_(std::move(original_key)) {}
   std::size_t Read(char* buffer, std::size_t size) override {
-    while (next_ <= chunks_.size()) {
+    if (!original_) {
+      try {
+        std::size_t got = ReadChunks(buffer, size);
+        position_ += got;
+        return got;
+      } catch (const NotFound&) {
+        reader_.reset();
+        original_ = true;
+        if (position_ == 0) reader_ = storage_.OpenReader(original_key_);
+        else reader_ = storage_.OpenReader(original_key_, storage::ByteRange::From(position_));
+      }
+    }
+    std::size_t got = reader_->Read(buffer, size);
+    position_ += got;
+    return got;
+  }
+
+ private:
+  std::size_t ReadChunks(char* buffer, std::size_t size) {
+    for (;;) {
       if (reader_) {
         std::size_t got = reader_->Read(buffer, size);
         if (got > 0) return got;
@@ -103,13 +123,14 @@ class ChunkChain final : public http::BodySource {
       if (next_ == chunks_.size()) return 0;
       reader_ = storage_.OpenReader(chunks_[next_++].object_key);
     }
-    return 0;
   }
 
- private:
   storage::ObjectStorage& storage_;
   std::vector<VideoRepository::Chunk> chunks_;
+  std::string original_key_;
   std::size_t next_ = 0;
+  std::uint64_t position_ = 0;
+  bool original_ = false;
   std::unique_ptr<storage::ObjectReader> reader_;
 };
 
@@ -266,6 +287,16 @@ class VideosRoutes {
     if (video.status == kStatusUploading) throw Conflict("still_uploading", "The upload is not complete yet.");
     if (video.status == kStatusFailed) throw NotFound("original_removed", "The file of a failed video is not kept.");
     auto response = co_await context.Blocking([&] {
+      std::vector<VideoRepository::Chunk> chunks;
+      if (video.original_key.empty()) {
+        chunks = repository_.Chunks(video.id);
+        // No pieces left: the job has just joined them; the row now names the original.
+        if (chunks.empty()) {
+          auto joined = repository_.FindById(video.id);
+          if (!joined || joined->original_key.empty()) throw VideoNotFound();
+          video.original_key = joined->original_key;
+        }
+      }
       if (!video.original_key.empty())
         return http::ObjectResponse(storage_, video.original_key, context.request, "application/octet-stream",
                                     "private, no-store");
@@ -274,7 +305,8 @@ class VideosRoutes {
       chained.headers.set(Field::content_type, "application/octet-stream");
       chained.headers.set(Field::cache_control, "private, no-store");
       chained.stream_length = static_cast<std::uint64_t>(video.upload_length);
-      chained.stream = std::make_shared<ChunkChain>(storage_, repository_.Chunks(video.id));
+      chained.stream = std::make_shared<ChunkChain>(storage_, std::move(chunks),
+                                                   StoragePrefix(video) + "original");
       return chained;
     });
     response.headers.set(Field::content_disposition, ContentDispositionFor(video.original_filename));
