@@ -104,13 +104,6 @@ bool HasPublicDomain(std::string_view email) {
 
 }  // namespace
 
-std::string LowerAscii(std::string_view text) {
-  std::string lower(text);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
-  return lower;
-}
-
 Role RoleFromName(std::string_view name) {
   if (name == "admin") return Role::kAdmin;
   if (name == "moderator") return Role::kModerator;

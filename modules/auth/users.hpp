@@ -10,6 +10,7 @@
 
 #include "monotube/clock.hpp"
 #include "monotube/db/database.hpp"
+#include "monotube/text.hpp"
 
 namespace monotube::auth {
 
@@ -121,6 +122,5 @@ void ValidateDisplayName(std::string_view display_name);  // 1-50 characters, no
 void ValidateBio(std::string_view bio);                   // at most 1000 characters, valid UTF-8
 // Passwords that are too easy to guess are refused even when long enough.
 bool IsCommonPassword(std::string_view password);
-std::string LowerAscii(std::string_view text);
 
 }  // namespace monotube::auth

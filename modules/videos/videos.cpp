@@ -211,13 +211,6 @@ bool HasControlCharacter(std::string_view text, bool allow_newlines) {
   });
 }
 
-std::string LowerAscii(std::string_view text) {
-  std::string lower(text);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
-  return lower;
-}
-
 }  // namespace
 
 void ValidateTitle(std::string_view title) {

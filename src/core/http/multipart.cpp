@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "monotube/errors.hpp"
+#include "monotube/text.hpp"
 
 namespace monotube::http {
 namespace {
@@ -16,12 +17,6 @@ constexpr int kMaxParts = 64;
   throw InvalidInput("malformed_multipart", "The form data is malformed: " + why + ".");
 }
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
 // Splits "form-data; name=\"a\"; filename=\"b.mp4\"" into parameters (lower-case names).
 // Quoted values may contain ";" and backslash escapes.
 std::optional<std::string> Parameter(std::string_view header, std::string_view wanted) {
@@ -31,7 +26,7 @@ std::optional<std::string> Parameter(std::string_view header, std::string_view w
     while (i < header.size() && (header[i] == ' ' || header[i] == '\t')) ++i;
     std::size_t equals = header.find('=', i);
     if (equals == std::string_view::npos) return std::nullopt;
-    std::string name = Lower(TrimWhitespace(header.substr(i, equals - i)));
+    std::string name = LowerAscii(TrimWhitespace(header.substr(i, equals - i)));
     std::size_t j = equals + 1;
     std::string value;
     if (j < header.size() && header[j] == '"') {
@@ -56,7 +51,7 @@ std::optional<std::string> Parameter(std::string_view header, std::string_view w
 }  // namespace
 
 std::string MultipartReader::BoundaryOf(std::string_view content_type) {
-  std::string type = Lower(TrimWhitespace(content_type.substr(0, content_type.find(';'))));
+  std::string type = LowerAscii(TrimWhitespace(content_type.substr(0, content_type.find(';'))));
   if (type != "multipart/form-data")
     throw UnsupportedMedia("The request must be multipart/form-data (a form with a file).");
   std::optional<std::string> boundary = Parameter(content_type, "boundary");
@@ -132,10 +127,10 @@ boost::asio::awaitable<std::optional<PartHeaders>> MultipartReader::NextPart() {
     if (line.empty()) continue;
     std::size_t colon = line.find(':');
     if (colon == std::string_view::npos) Malformed("a part header has no colon");
-    std::string name = Lower(TrimWhitespace(line.substr(0, colon)));
+    std::string name = LowerAscii(TrimWhitespace(line.substr(0, colon)));
     std::string_view value = TrimWhitespace(line.substr(colon + 1));
     if (name == "content-disposition") {
-      if (Lower(TrimWhitespace(value.substr(0, value.find(';')))) != "form-data")
+      if (LowerAscii(TrimWhitespace(value.substr(0, value.find(';')))) != "form-data")
         Malformed("a part is not form-data");
       std::optional<std::string> field = Parameter(value, "name");
       if (!field) Malformed("a part has no field name");

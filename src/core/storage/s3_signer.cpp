@@ -9,6 +9,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "monotube/text.hpp"
+
 namespace monotube::storage::s3 {
 namespace {
 
@@ -23,12 +25,6 @@ std::string Digest(const EVP_MD* md, std::string_view data) {
     throw std::runtime_error("OpenSSL digest failed");
   }
   return std::string(reinterpret_cast<const char*>(out.data()), length);
-}
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // Header values are trimmed and inner runs of spaces become one space.
@@ -155,7 +151,7 @@ std::string CanonicalRequest(const SigningRequest& request, std::string* signed_
   std::vector<std::pair<std::string, std::string>> headers;
   headers.reserve(request.headers.size());
   for (const auto& [name, value] : request.headers)
-    headers.emplace_back(Lower(name), CanonicalHeaderValue(value));
+    headers.emplace_back(LowerAscii(name), CanonicalHeaderValue(value));
   std::stable_sort(headers.begin(), headers.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   std::string canonical_headers;
