@@ -16,6 +16,7 @@
 #include "monotube/ids.hpp"
 #include "monotube/mail.hpp"
 #include "monotube/text.hpp"
+#include "src/core/base/curl_support.hpp"
 
 namespace monotube {
 namespace {
@@ -164,30 +165,6 @@ std::string QuotedPrintable(std::string_view text) {
 
 std::string DomainOf(std::string_view address) { return std::string(address.substr(address.rfind('@') + 1)); }
 
-void EnsureCurl() {
-  static const CURLcode init = curl_global_init(CURL_GLOBAL_DEFAULT);
-  if (init != CURLE_OK) throw std::runtime_error("libcurl could not be initialised");
-}
-
-struct Upload {
-  std::string_view data;
-  std::size_t offset = 0;
-};
-
-std::size_t ReadPayload(char* buffer, std::size_t size, std::size_t count, void* user) {
-  auto* upload = static_cast<Upload*>(user);
-  std::size_t n = std::min(size * count, upload->data.size() - upload->offset);
-  std::memcpy(buffer, upload->data.data() + upload->offset, n);
-  upload->offset += n;
-  return n;
-}
-
-template <class T>
-void SetOption(CURL* curl, CURLoption option, T value) {
-  if (CURLcode rc = curl_easy_setopt(curl, option, value); rc != CURLE_OK)
-    throw std::logic_error(std::string("curl_easy_setopt failed: ") + curl_easy_strerror(rc));
-}
-
 // scheme://host:port of the URL, without credentials, for the log.
 std::string DescribeServer(const std::string& url) {
   std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> parsed(curl_url(), &curl_url_cleanup);
@@ -287,7 +264,7 @@ SmtpMailer::SmtpMailer(SmtpMailerOptions options) : options_(std::move(options))
   if (!(options_.url.starts_with("smtp://") || options_.url.starts_with("smtps://")))
     throw InvalidInput("invalid_smtp_url", "smtp_url must start with smtp:// or smtps://");
   from_ = ParseMailbox(options_.from);
-  EnsureCurl();
+  curl::EnsureInitialized();
   server_ = DescribeServer(options_.url);
 }
 
@@ -299,31 +276,31 @@ void SmtpMailer::Send(const MailMessage& message) {
       curl_slist_append(nullptr, ("<" + message.to + ">").c_str()), &curl_slist_free_all);
   if (!recipients) throw std::bad_alloc();
   const std::string mail_from = "<" + from_.address + ">";
-  Upload upload{payload};
+  curl::Upload upload{payload};
   char error[CURL_ERROR_SIZE] = "";
 
   CURL* handle = curl.get();
-  SetOption(handle, CURLOPT_URL, options_.url.c_str());
-  SetOption(handle, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+  curl::SetOption(handle, CURLOPT_URL, options_.url.c_str());
+  curl::SetOption(handle, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
   // smtp://: STARTTLS whenever the server offers it; smtps:// is TLS from the start. With
   // credentials, TLS is required (a man in the middle could hide the STARTTLS offer and
   // read the password), except to a server on this machine.
   bool has_credentials = options_.url.find('@') != std::string::npos;
   bool loopback = server_.find("://127.") != std::string::npos || server_.find("://localhost") != std::string::npos ||
                   server_.find("://[::1]") != std::string::npos;
-  SetOption(handle, CURLOPT_USE_SSL,
+  curl::SetOption(handle, CURLOPT_USE_SSL,
             static_cast<long>(has_credentials && !loopback ? CURLUSESSL_ALL : CURLUSESSL_TRY));
-  SetOption(handle, CURLOPT_MAIL_FROM, mail_from.c_str());
-  SetOption(handle, CURLOPT_MAIL_RCPT, recipients.get());
-  SetOption(handle, CURLOPT_UPLOAD, 1L);
-  SetOption(handle, CURLOPT_READFUNCTION, &ReadPayload);
-  SetOption(handle, CURLOPT_READDATA, &upload);
-  SetOption(handle, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(payload.size()));
-  SetOption(handle, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
-  SetOption(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
+  curl::SetOption(handle, CURLOPT_MAIL_FROM, mail_from.c_str());
+  curl::SetOption(handle, CURLOPT_MAIL_RCPT, recipients.get());
+  curl::SetOption(handle, CURLOPT_UPLOAD, 1L);
+  curl::SetOption(handle, CURLOPT_READFUNCTION, &curl::ReadUpload);
+  curl::SetOption(handle, CURLOPT_READDATA, &upload);
+  curl::SetOption(handle, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(payload.size()));
+  curl::SetOption(handle, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  curl::SetOption(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
   // Signals for timeouts are not thread-safe; worker threads send mail concurrently.
-  SetOption(handle, CURLOPT_NOSIGNAL, 1L);
-  SetOption(handle, CURLOPT_ERRORBUFFER, error);
+  curl::SetOption(handle, CURLOPT_NOSIGNAL, 1L);
+  curl::SetOption(handle, CURLOPT_ERRORBUFFER, error);
 
   CURLcode rc = curl_easy_perform(handle);
   if (rc != CURLE_OK) {

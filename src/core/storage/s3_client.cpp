@@ -14,31 +14,16 @@
 #include <spdlog/spdlog.h>
 
 #include "monotube/errors.hpp"
+#include "monotube/text.hpp"
 
 #include "src/core/storage/s3_xml.hpp"
+#include "src/core/base/curl_support.hpp"
 
 namespace monotube::storage::s3 {
 namespace {
 
 constexpr long kLowSpeedBytesPerSecond = 1024;
 constexpr std::size_t kMaxErrorMessageBytes = 200;
-
-void EnsureCurl() {
-  static const CURLcode init = curl_global_init(CURL_GLOBAL_DEFAULT);
-  if (init != CURLE_OK) throw std::runtime_error("libcurl could not be initialised");
-}
-
-template <class T>
-void SetOption(CURL* curl, CURLoption option, T value) {
-  if (CURLcode rc = curl_easy_setopt(curl, option, value); rc != CURLE_OK)
-    throw std::logic_error(std::string("curl_easy_setopt failed: ") + curl_easy_strerror(rc));
-}
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string_view Trim(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
@@ -59,23 +44,10 @@ std::string Clean(std::string_view text, std::size_t max_bytes) {
   return std::string(Trim(out));
 }
 
-struct Upload {
-  std::string_view data;
-  std::size_t offset = 0;
-};
-
-std::size_t ReadBody(char* buffer, std::size_t size, std::size_t count, void* user) {
-  auto* upload = static_cast<Upload*>(user);
-  std::size_t n = std::min(size * count, upload->data.size() - upload->offset);
-  std::memcpy(buffer, upload->data.data() + upload->offset, n);
-  upload->offset += n;
-  return n;
-}
-
 // curl rewinds the body when it must send it again on the same attempt (e.g. after a
 // 100-continue that did not come).
 int SeekBody(void* user, curl_off_t offset, int origin) {
-  auto* upload = static_cast<Upload*>(user);
+  auto* upload = static_cast<curl::Upload*>(user);
   if (origin != SEEK_SET || offset < 0 || static_cast<std::size_t>(offset) > upload->data.size()) {
     return CURL_SEEKFUNC_CANTSEEK;
   }
@@ -122,7 +94,7 @@ std::size_t WriteHeader(char* data, std::size_t size, std::size_t count, void* u
     sink->body->status =
         space == std::string_view::npos ? 0 : std::atol(std::string(line.substr(space + 1, 3)).c_str());
   } else if (std::size_t colon = line.find(':'); colon != std::string_view::npos) {
-    (*sink->headers)[Lower(Trim(line.substr(0, colon)))] = std::string(Trim(line.substr(colon + 1)));
+    (*sink->headers)[LowerAscii(Trim(line.substr(0, colon)))] = std::string(Trim(line.substr(colon + 1)));
   }
   return size * count;
 }
@@ -239,14 +211,14 @@ struct Client::Attempt {
 };
 
 Client::Client(S3Options options) : options_(std::move(options)) {
-  EnsureCurl();
+  curl::EnsureInitialized();
   if (options_.endpoint.empty()) {
     scheme_ = "https";
     host_ = "s3." + options_.region + ".amazonaws.com";
   } else {
     std::size_t separator = options_.endpoint.find("://");
     if (separator == std::string::npos) throw std::invalid_argument("S3 endpoint without a scheme");
-    scheme_ = Lower(options_.endpoint.substr(0, separator));
+    scheme_ = LowerAscii(options_.endpoint.substr(0, separator));
     host_ = options_.endpoint.substr(separator + 3);
     while (!host_.empty() && host_.back() == '/') host_.pop_back();
     if ((scheme_ != "http" && scheme_ != "https") || host_.empty() || host_.find('/') != std::string::npos) {
@@ -340,7 +312,7 @@ Client::Attempt Client::PerformOnce(const Request& request) {
   bool has_content_type = false;
   for (const auto& [name, value] : signing.headers) {
     add_header(name + ": " + value);
-    if (Lower(name) == "content-type") has_content_type = true;
+    if (LowerAscii(name) == "content-type") has_content_type = true;
   }
   add_header("Authorization: " + authorization);
   // Without this curl labels a POST body as a form, and CreateMultipartUpload would
@@ -355,42 +327,42 @@ Client::Attempt Client::PerformOnce(const Request& request) {
   } releaser{this, handle};
 
   Attempt attempt;
-  Upload upload{request.body};
+  curl::Upload upload{request.body};
   Sink sink{&attempt.response.body, request.max_response_bytes};
   HeaderSink header_sink{&attempt.response.headers, &sink};
   char error[CURL_ERROR_SIZE] = "";
 
-  SetOption(handle, CURLOPT_URL, target.url.c_str());
-  SetOption(handle, CURLOPT_PROTOCOLS_STR, "http,https");
-  SetOption(handle, CURLOPT_FOLLOWLOCATION, 0L);
+  curl::SetOption(handle, CURLOPT_URL, target.url.c_str());
+  curl::SetOption(handle, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl::SetOption(handle, CURLOPT_FOLLOWLOCATION, 0L);
   // Signals for timeouts are not thread-safe; many worker threads use storage at once.
-  SetOption(handle, CURLOPT_NOSIGNAL, 1L);
-  SetOption(handle, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
-  SetOption(handle, CURLOPT_LOW_SPEED_LIMIT, kLowSpeedBytesPerSecond);
-  SetOption(handle, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options_.stall_timeout.count()));
-  SetOption(handle, CURLOPT_HTTPHEADER, header_list.get());
-  SetOption(handle, CURLOPT_ERRORBUFFER, error);
-  SetOption(handle, CURLOPT_WRITEFUNCTION, &WriteBody);
-  SetOption(handle, CURLOPT_WRITEDATA, &sink);
-  SetOption(handle, CURLOPT_HEADERFUNCTION, &WriteHeader);
-  SetOption(handle, CURLOPT_HEADERDATA, &header_sink);
+  curl::SetOption(handle, CURLOPT_NOSIGNAL, 1L);
+  curl::SetOption(handle, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  curl::SetOption(handle, CURLOPT_LOW_SPEED_LIMIT, kLowSpeedBytesPerSecond);
+  curl::SetOption(handle, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options_.stall_timeout.count()));
+  curl::SetOption(handle, CURLOPT_HTTPHEADER, header_list.get());
+  curl::SetOption(handle, CURLOPT_ERRORBUFFER, error);
+  curl::SetOption(handle, CURLOPT_WRITEFUNCTION, &WriteBody);
+  curl::SetOption(handle, CURLOPT_WRITEDATA, &sink);
+  curl::SetOption(handle, CURLOPT_HEADERFUNCTION, &WriteHeader);
+  curl::SetOption(handle, CURLOPT_HEADERDATA, &header_sink);
   if (request.method == "GET") {
-    SetOption(handle, CURLOPT_HTTPGET, 1L);
+    curl::SetOption(handle, CURLOPT_HTTPGET, 1L);
   } else if (request.method == "HEAD") {
-    SetOption(handle, CURLOPT_NOBODY, 1L);
+    curl::SetOption(handle, CURLOPT_NOBODY, 1L);
   } else if (request.method == "PUT") {
-    SetOption(handle, CURLOPT_UPLOAD, 1L);
-    SetOption(handle, CURLOPT_READFUNCTION, &ReadBody);
-    SetOption(handle, CURLOPT_READDATA, &upload);
-    SetOption(handle, CURLOPT_SEEKFUNCTION, &SeekBody);
-    SetOption(handle, CURLOPT_SEEKDATA, &upload);
-    SetOption(handle, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    curl::SetOption(handle, CURLOPT_UPLOAD, 1L);
+    curl::SetOption(handle, CURLOPT_READFUNCTION, &curl::ReadUpload);
+    curl::SetOption(handle, CURLOPT_READDATA, &upload);
+    curl::SetOption(handle, CURLOPT_SEEKFUNCTION, &SeekBody);
+    curl::SetOption(handle, CURLOPT_SEEKDATA, &upload);
+    curl::SetOption(handle, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   } else if (request.method == "POST") {
-    SetOption(handle, CURLOPT_POST, 1L);
-    SetOption(handle, CURLOPT_POSTFIELDS, request.body.data());
-    SetOption(handle, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    curl::SetOption(handle, CURLOPT_POST, 1L);
+    curl::SetOption(handle, CURLOPT_POSTFIELDS, request.body.data());
+    curl::SetOption(handle, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   } else if (request.method == "DELETE") {
-    SetOption(handle, CURLOPT_CUSTOMREQUEST, "DELETE");
+    curl::SetOption(handle, CURLOPT_CUSTOMREQUEST, "DELETE");
   } else {
     throw std::logic_error("S3 request with unsupported method " + request.method);
   }
