@@ -26,7 +26,6 @@ class LocalStorage final : public ObjectStorage {
   std::size_t DeletePrefix(const std::string& prefix) override;
   ListResult List(const std::string& prefix, const std::string& continuation = {},
                   std::size_t limit = 1000) override;
-  std::uint64_t TotalSize(const std::string& prefix = {}) override;
   void CheckHealth() override;
   std::string Describe() const override;
   // <root>/<key>, once it is checked to be a regular file reached without symlinks.

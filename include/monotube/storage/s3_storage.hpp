@@ -83,7 +83,6 @@ class S3Storage final : public ObjectStorage {
   // the same on every backend.
   ListResult List(const std::string& prefix, const std::string& continuation = {},
                   std::size_t limit = 1000) override;
-  std::uint64_t TotalSize(const std::string& prefix = {}) override;
   void CheckHealth() override;
   std::string Describe() const override;
   // A SigV4 query-presigned GET URL; expires must be 1 s to 7 days (else

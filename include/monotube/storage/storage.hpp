@@ -127,7 +127,8 @@ class ObjectStorage {
   // Up to limit objects whose keys start with prefix and sort after continuation.
   virtual ListResult List(const std::string& prefix, const std::string& continuation = {},
                           std::size_t limit = 1000) = 0;
-  virtual std::uint64_t TotalSize(const std::string& prefix = {}) = 0;
+  // Bytes of every object whose key starts with prefix (sums List pages).
+  virtual std::uint64_t TotalSize(const std::string& prefix = {});
   // Writes, reads back and deletes a probe object; throws Unavailable("storage_unavailable", reason).
   virtual void CheckHealth() = 0;
   // For logs and the admin dashboard, e.g. "local disk at /srv/monotube/objects"; never secrets.
@@ -144,6 +145,11 @@ class ObjectStorage {
   // a presigned URL). Throws NotFound when a local backend has no such object. The file
   // must be treated as read-only and may be replaced (never modified) by a later write.
   virtual std::optional<std::filesystem::path> LocalPath(const std::string& key);
+
+ protected:
+  // For CheckHealth: writes, reads back and deletes a probe object. Throws what those
+  // calls throw, or std::runtime_error when the bytes read back differ.
+  void ProbeRoundTrip();
 };
 
 struct StorageOptions {

@@ -460,35 +460,13 @@ ListResult LocalStorage::List(const std::string& prefix, const std::string& cont
   return result;
 }
 
-std::uint64_t LocalStorage::TotalSize(const std::string& prefix) {
-  std::uint64_t total = 0;
-  std::string after;
-  while (true) {
-    ListResult page = List(prefix, after, 10'000);
-    for (const ObjectInfo& object : page.objects) total += object.size;
-    if (page.continuation.empty()) return total;
-    after = page.continuation;
-  }
-}
-
 void LocalStorage::CheckHealth() {
-  const std::string key = "_health/probe-" + RandomToken(9);
-  const std::string payload = "monotube storage probe " + key;
   try {
     std::error_code error;
     if (!std::filesystem::is_directory(root_, error)) {
       throw std::runtime_error(error ? error.message() : std::string("it is not a folder"));
     }
-    Put(key, payload);
-    std::string read_back;
-    try {
-      read_back = GetString(key);
-    } catch (...) {
-      Delete(key);
-      throw;
-    }
-    Delete(key);
-    if (read_back != payload) throw std::runtime_error("the probe object read back differently");
+    ProbeRoundTrip();
   } catch (const std::exception& error) {
     throw Unavailable("storage_unavailable", fmt::format("Local storage at {} is not usable: {}", root_.string(),
                                                          error.what()));

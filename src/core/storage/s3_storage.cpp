@@ -653,31 +653,9 @@ ListResult S3Storage::List(const std::string& prefix, const std::string& continu
   return result;
 }
 
-std::uint64_t S3Storage::TotalSize(const std::string& prefix) {
-  std::uint64_t total = 0;
-  std::string after;
-  while (true) {
-    ListResult page = List(prefix, after, 10'000);
-    for (const ObjectInfo& object : page.objects) total += object.size;
-    if (page.continuation.empty()) return total;
-    after = page.continuation;
-  }
-}
-
 void S3Storage::CheckHealth() {
-  const std::string key = "_health/probe-" + RandomToken(9);
-  const std::string payload = "monotube storage probe " + key;
   try {
-    Put(key, payload);
-    std::string read_back;
-    try {
-      read_back = GetString(key);
-    } catch (...) {
-      Delete(key);
-      throw;
-    }
-    Delete(key);
-    if (read_back != payload) throw std::runtime_error("the probe object read back differently");
+    ProbeRoundTrip();
   } catch (const std::exception& error) {
     throw Unavailable("storage_unavailable", fmt::format("{} is not usable: {}", Describe(), error.what()));
   }

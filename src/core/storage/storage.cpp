@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <stdexcept>
 #include <system_error>
 #include <vector>
 
+#include "monotube/ids.hpp"
 #include "monotube/storage/local_storage.hpp"
 #include "monotube/storage/s3_storage.hpp"
 
@@ -125,6 +127,32 @@ std::optional<std::string> ObjectStorage::PresignedGetUrl(const std::string& key
 std::optional<std::filesystem::path> ObjectStorage::LocalPath(const std::string& key) {
   ValidateKey(key);
   return std::nullopt;
+}
+
+std::uint64_t ObjectStorage::TotalSize(const std::string& prefix) {
+  std::uint64_t total = 0;
+  std::string after;
+  while (true) {
+    ListResult page = List(prefix, after, 10'000);
+    for (const ObjectInfo& object : page.objects) total += object.size;
+    if (page.continuation.empty()) return total;
+    after = page.continuation;
+  }
+}
+
+void ObjectStorage::ProbeRoundTrip() {
+  const std::string key = "_health/probe-" + RandomToken(9);
+  const std::string payload = "monotube storage probe " + key;
+  Put(key, payload);
+  std::string read_back;
+  try {
+    read_back = GetString(key);
+  } catch (...) {
+    Delete(key);
+    throw;
+  }
+  Delete(key);
+  if (read_back != payload) throw std::runtime_error("the probe object read back differently");
 }
 
 std::unique_ptr<ObjectStorage> OpenStorage(const StorageOptions& options) {
