@@ -214,7 +214,7 @@ class VideosRoutes {
     module_.queue_.Enqueue(std::string(kTranscodeJob), {{"video_id", video.id}}, {.max_attempts = 3});
   }
 
-  nlohmann::json PageJson(RequestContext&, const VideoPage& page, const std::optional<auth::User>& viewer) {
+  nlohmann::json PageJson(const VideoPage& page, const std::optional<auth::User>& viewer) {
     nlohmann::json list = nlohmann::json::array();
     for (const Video& video : page.videos) list.push_back(module_.VideoJson(video, viewer));
     return {{"videos", std::move(list)},
@@ -323,7 +323,7 @@ class VideosRoutes {
     int limit = PageSize(context.request);
     std::string cursor = context.request.Query("cursor").value_or("");
     auto json = co_await context.Blocking(
-        [&] { return PageJson(context, repository_.ListPublic(order, limit, cursor), viewer); });
+        [&] { return PageJson(repository_.ListPublic(order, limit, cursor), viewer); });
     co_return Response::Json(json);
   }
 
@@ -332,7 +332,7 @@ class VideosRoutes {
     int limit = PageSize(context.request);
     std::string cursor = context.request.Query("cursor").value_or("");
     auto json = co_await context.Blocking([&] {
-      auto page = PageJson(context, repository_.ListByOwner(principal.user.id, true, limit, cursor), principal.user);
+      auto page = PageJson(repository_.ListByOwner(principal.user.id, true, limit, cursor), principal.user);
       page["quota"] = {{"used_bytes", repository_.StorageUsedBy(principal.user.id)},
                        {"limit_bytes", module_.options_.user_quota_bytes},
                        {"max_upload_bytes", module_.options_.max_upload_bytes}};
@@ -352,8 +352,8 @@ class VideosRoutes {
       auto owner = module_.auth_.accounts().users().FindByPublicId(user_id);
       if (!owner) throw NotFound("user_not_found", "There is no such user.");
       bool everything = viewer && (viewer->id == owner->id || auth::HasRole(*viewer, auth::Role::kAdmin));
-      if (owner->suspended && !everything) return PageJson(context, VideoPage{}, viewer);
-      return PageJson(context, repository_.ListByOwner(owner->id, everything, limit, cursor), viewer);
+      if (owner->suspended && !everything) return PageJson(VideoPage{}, viewer);
+      return PageJson(repository_.ListByOwner(owner->id, everything, limit, cursor), viewer);
     });
     co_return Response::Json(json);
   }

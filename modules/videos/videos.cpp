@@ -103,9 +103,8 @@ struct VideoRow {
     v.owner_id = owner_id;
     v.title = title;
     v.description = description;
-    v.tags = nlohmann::json::parse(tags, nullptr, false).is_array()
-                 ? nlohmann::json::parse(tags).get<std::vector<std::string>>()
-                 : std::vector<std::string>{};
+    auto parsed_tags = nlohmann::json::parse(tags, nullptr, false);
+    if (parsed_tags.is_array()) v.tags = parsed_tags.get<std::vector<std::string>>();
     v.visibility = visibility;
     v.status = status;
     v.progress = progress;

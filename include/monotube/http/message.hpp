@@ -48,6 +48,12 @@ class BodySource {
   virtual std::size_t Read(char* buffer, std::size_t size) = 0;
 };
 
+// No bytes: for HEAD answers, which announce stream_length but send no body.
+class EmptyBody final : public BodySource {
+ public:
+  std::size_t Read(char*, std::size_t) override { return 0; }
+};
+
 struct Response {
   Status status = Status::ok;
   Fields headers;

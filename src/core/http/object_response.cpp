@@ -34,13 +34,8 @@ Response ObjectResponse(storage::ObjectStorage& storage, const std::string& key,
   if (request.method == Verb::head || answer.length == 0) {
     response.stream = nullptr;
     response.body.clear();
-    if (request.method == Verb::head) {
-      // The server sends the headers only, with this length.
-      struct NoBody final : BodySource {
-        std::size_t Read(char*, std::size_t) override { return 0; }
-      };
-      response.stream = std::make_shared<NoBody>();
-    }
+    // HEAD: the server sends the headers only, with this length.
+    if (request.method == Verb::head) response.stream = std::make_shared<EmptyBody>();
     return response;
   }
   std::optional<storage::ByteRange> range;

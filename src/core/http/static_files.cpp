@@ -142,11 +142,6 @@ class FileBody final : public BodySource {
 };
 
 // For HEAD: the server takes Content-Length from stream_length and never reads.
-class NoBody final : public BodySource {
- public:
-  std::size_t Read(char*, std::size_t) override { return 0; }
-};
-
 enum class PathVerdict { kServe, kInvalid, kHidden };
 
 struct CheckedPath {
@@ -313,7 +308,7 @@ class StaticFiles::Impl {
                       Response& response) {
     if (request.method == Verb::head) {
       response.body.clear();
-      response.stream = std::make_shared<NoBody>();
+      response.stream = std::make_shared<EmptyBody>();
       response.stream_length = length;
     } else if (entry.content) {
       response.body.assign(*entry.content, static_cast<std::size_t>(offset), static_cast<std::size_t>(length));
