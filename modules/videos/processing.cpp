@@ -4,6 +4,7 @@
 // a re-run first removes whatever an interrupted run left behind.
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
@@ -63,7 +64,11 @@ void VideosModule::Transcode(jobs::JobContext& job) {
   if (!found || found->status != kStatusProcessing) return;  // deleted, or done by an earlier run
   Video video = std::move(*found);
   const std::string prefix = StoragePrefix(video);
+  // Scratch files go before the final status is written: whoever sees "ready" or "failed"
+  // finds nothing of this run left on the local disk.
+  std::optional<ScratchDir> scratch;
   auto fail = [&](const std::string& reason) {
+    scratch.reset();
     spdlog::info("video {} failed: {}", video.public_id, reason);
     repository_.MarkFailed(video.id, reason, clock_.NowMs());
     repository_.ClearChunks(video.id);
@@ -104,12 +109,12 @@ void VideosModule::Transcode(jobs::JobContext& job) {
     }
 
     // 3. A local file for FFmpeg.
-    ScratchDir scratch(options_.work_dir / video.public_id);
+    scratch.emplace(options_.work_dir / video.public_id);
     fs::path input;
     if (auto local = storage_.LocalPath(video.original_key)) {
       input = *local;
     } else {
-      input = scratch.path() / "original";
+      input = scratch->path() / "original";
       CopyToFile(storage_, video.original_key, input);
     }
     if (fs::file_size(input) == 0) return fail("The file is empty.");
@@ -123,7 +128,7 @@ void VideosModule::Transcode(jobs::JobContext& job) {
     } catch (const transcoding::MediaRejected& rejected) {
       return fail(rejected.what());
     }
-    fs::path output = scratch.path() / "out";
+    fs::path output = scratch->path() / "out";
     fs::create_directories(output);
     transcoding::TranscodeOptions transcode;
     transcode.input = input;
@@ -168,6 +173,7 @@ void VideosModule::Transcode(jobs::JobContext& job) {
     published.height = info.height;
     for (const auto& r : result.renditions) published.renditions.push_back({r.name, r.width, r.height, r.bandwidth});
     published.storage_bytes = static_cast<std::int64_t>(bytes + fs::file_size(input));
+    scratch.reset();
     if (!repository_.MarkReady(video.id, published, clock_.NowMs())) throw VideoGone{};
     spdlog::info("video {} is ready: {} rendition(s), {:.1f} s", video.public_id, published.renditions.size(),
                  result.duration_seconds);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -401,7 +402,13 @@ TEST_CASE("Storage offers every object as a presigned URL or as a local file", "
 TEST_CASE("Storage stays consistent under concurrent writers and deleters", "[storage]") {
   TestStorage storage;
   const int iterations = storage.is_s3() ? 25 : 200;
-  std::atomic<int> failures{0};
+  // Catch's assertions are not thread-safe: threads collect what went wrong, the test reports it.
+  std::mutex mutex;
+  std::vector<std::string> failures;
+  auto report = [&](std::string what) {
+    std::lock_guard lock(mutex);
+    failures.push_back(std::move(what));
+  };
   std::vector<std::thread> threads;
   for (int t = 0; t < 6; ++t) {
     threads.emplace_back([&, t] {
@@ -409,16 +416,17 @@ TEST_CASE("Storage stays consistent under concurrent writers and deleters", "[st
         for (int i = 0; i < iterations; ++i) {
           std::string key = "shared/dir/" + std::to_string(t) + "-" + std::to_string(i);
           storage->Put(key, key);
-          if (storage->GetString(key) != key) ++failures;
+          std::string read = storage->GetString(key);
+          if (read != key) report(key + " read back as \"" + read + "\"");
           storage->Delete(key);
         }
       } catch (const std::exception& error) {
-        UNSCOPED_INFO(error.what());
-        ++failures;
+        report("thread " + std::to_string(t) + ": " + error.what());
       }
     });
   }
   for (auto& thread : threads) thread.join();
-  CHECK(failures == 0);
+  for (const auto& failure : failures) UNSCOPED_INFO(failure);
+  CHECK(failures.empty());
   CHECK(storage->List("").objects.empty());
 }
