@@ -321,7 +321,8 @@ void AccountService::DeleteAccount(const User& user, const std::string& password
 void AccountService::DeleteUser(const User& user) {
   RefuseLastAdmin(user);
   // Everything else first: if storage is down the account stays, whole, and can be deleted again.
-  for (const auto& provider : providers_) provider.erase(user);
+  for (const auto& provider : providers_)
+    if (provider.erase) provider.erase(user);
   std::size_t files = storage_.DeletePrefix("users/" + user.public_id + "/");
   users_.Delete(user.id);
   spdlog::info("user {} deleted with their data ({} stored file(s))", user.public_id, files);

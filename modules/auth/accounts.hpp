@@ -57,7 +57,7 @@ using SendMail = std::function<void(const std::string& to, const std::string& su
 struct UserDataProvider {
   std::string name;                                        // its key in the export, e.g. "videos"
   std::function<nlohmann::json(const User&)> export_data;  // blocking
-  std::function<void(const User&)> erase;                  // blocking; runs before the user row goes
+  std::function<void(const User&)> erase;                  // blocking; runs before the user row goes (may be empty)
 };
 
 // The user's public face (the channel view), e.g. avatar_url; "" when no avatar.

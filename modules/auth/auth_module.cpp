@@ -9,19 +9,6 @@
 namespace monotube::auth {
 namespace {
 
-// The value of one cookie in a Cookie header ("a=1; b=2").
-std::optional<std::string_view> CookieValue(std::string_view header, std::string_view name) {
-  while (!header.empty()) {
-    auto semicolon = header.find(';');
-    std::string_view pair = http::TrimWhitespace(header.substr(0, semicolon));
-    header = semicolon == std::string_view::npos ? std::string_view() : header.substr(semicolon + 1);
-    auto equals = pair.find('=');
-    if (equals != std::string_view::npos && http::TrimWhitespace(pair.substr(0, equals)) == name)
-      return http::TrimWhitespace(pair.substr(equals + 1));
-  }
-  return std::nullopt;
-}
-
 bool IsSafeMethod(http::Verb method) {
   return method == http::Verb::get || method == http::Verb::head || method == http::Verb::options;
 }
@@ -53,7 +40,7 @@ std::optional<std::string> AuthModule::SessionToken(const http::Request& request
       return std::string(http::TrimWhitespace(authorization.substr(kBearer.size())));
     throw Unauthorized("invalid_token", "The Authorization header must be \"Bearer <token>\".");
   }
-  auto cookie = CookieValue(request.Header("Cookie"), kSessionCookie);
+  auto cookie = http::CookieValue(request.Header("Cookie"), kSessionCookie);
   if (!cookie || cookie->empty()) return std::nullopt;
   via_cookie = true;
   return std::string(*cookie);

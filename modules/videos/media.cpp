@@ -5,15 +5,10 @@
 #include <charconv>
 #include <string>
 
+#include "monotube/ids.hpp"
+
 namespace monotube::videos {
 namespace {
-
-std::string Base64Url(const unsigned char* data, std::size_t size) {
-  std::string out(sodium_base64_encoded_len(size, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-  sodium_bin2base64(out.data(), out.size(), data, size, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  out.resize(std::char_traits<char>::length(out.c_str()));
-  return out;
-}
 
 std::string WithQuery(std::string_view uri, std::string_view query) {
   std::string out(uri);
@@ -25,13 +20,7 @@ std::string WithQuery(std::string_view uri, std::string_view query) {
 }  // namespace
 
 std::string MediaSigner::Signature(std::string_view public_id, std::int64_t expires_at_seconds) const {
-  std::string message = std::string(public_id) + "\n" + std::to_string(expires_at_seconds);
-  unsigned char mac[crypto_auth_hmacsha256_BYTES];
-  crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(secret_.data()), secret_.size());
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(message.data()), message.size());
-  crypto_auth_hmacsha256_final(&state, mac);
-  return Base64Url(mac, sizeof mac);
+  return HmacSha256Base64Url(secret_, std::string(public_id) + "\n" + std::to_string(expires_at_seconds));
 }
 
 std::string MediaSigner::Query(std::string_view public_id, std::int64_t expires_at_seconds) const {

@@ -175,6 +175,7 @@ void VideosModule::Transcode(jobs::JobContext& job) {
     published.storage_bytes = static_cast<std::int64_t>(bytes + fs::file_size(input));
     scratch.reset();
     if (!repository_.MarkReady(video.id, published, clock_.NowMs())) throw VideoGone{};
+    if (auto ready = repository_.FindById(video.id)) NotifyChanged(*ready);
     spdlog::info("video {} is ready: {} rendition(s), {:.1f} s", video.public_id, published.renditions.size(),
                  result.duration_seconds);
   } catch (const VideoGone&) {

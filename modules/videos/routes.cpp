@@ -1,7 +1,6 @@
 // The videos module's HTTP surface: the video API, tus 1.0.0 resumable uploads, the
 // one-request multipart upload, and media streaming. Handlers parse and check, then do
 // blocking work (database, storage) on the worker pool.
-#include <charconv>
 #include <sodium.h>
 
 #include "monotube/errors.hpp"
@@ -9,6 +8,7 @@
 #include "monotube/http/json_fields.hpp"
 #include "monotube/http/multipart.hpp"
 #include "monotube/http/object_response.hpp"
+#include "monotube/http/paging.hpp"
 #include "monotube/http/conditional.hpp"
 #include "monotube/ids.hpp"
 #include "modules/videos/videos_module.hpp"
@@ -19,34 +19,16 @@ using boost::asio::awaitable;
 using http::RequestContext;
 using http::Response;
 using Field = http::bhttp::field;
+using http::PageSize;
+using http::ParseCount;
 
 namespace {
 
 constexpr std::string_view kTusVersion = "1.0.0";
 constexpr std::size_t kCopyBuffer = 1024 * 1024;
 constexpr std::size_t kMaxFormFieldBytes = 64 * 1024;
-constexpr int kDefaultPageSize = 24;
-constexpr int kMaxPageSize = 100;
 
 NotFound VideoNotFound() { return NotFound("video_not_found", "This video does not exist or is not available."); }
-
-std::optional<std::int64_t> ParseCount(std::string_view text) {
-  text = http::TrimWhitespace(text);
-  std::int64_t value = 0;
-  if (text.empty() || text.size() > 18) return std::nullopt;
-  auto parsed = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (parsed.ec != std::errc() || parsed.ptr != text.data() + text.size() || value < 0) return std::nullopt;
-  return value;
-}
-
-int PageSize(const http::Request& request) {
-  auto text = request.Query("limit");
-  if (!text) return kDefaultPageSize;
-  auto value = ParseCount(*text);
-  if (!value || *value < 1 || *value > kMaxPageSize)
-    throw InvalidInput("invalid_limit", "limit must be a number from 1 to 100.");
-  return static_cast<int>(*value);
-}
 
 std::string Base64Decode(std::string_view text) {
   std::string out(text.size(), '\0');
@@ -226,7 +208,7 @@ class VideosRoutes {
   awaitable<Response> GetVideo(RequestContext& context) {
     auto viewer = UserOf(co_await module_.auth_.Authenticate(context));
     Video video = co_await LoadVisible(context, viewer);
-    auto json = co_await context.Blocking([&] { return module_.VideoJson(video, viewer); });
+    auto json = co_await context.Blocking([&] { return module_.VideoDetailJson(video, viewer); });
     auto response = Response::Json({{"video", std::move(json)}});
     response.headers.set(Field::cache_control, "no-store");
     co_return response;
@@ -236,7 +218,7 @@ class VideosRoutes {
     auto principal = co_await module_.auth_.Require(context);
     Video video = co_await LoadEditable(context, principal.user);
     nlohmann::json body = http::JsonObject(context.request);
-    VideoMetadata metadata{video.title, video.description, video.tags, video.visibility};
+    VideoMetadata metadata{video.title, video.description, video.tags, video.visibility, video.comments_enabled};
     FieldErrors errors;
     auto text = [&](const char* name, std::string& into) {
       if (!body.contains(name)) {
@@ -265,11 +247,18 @@ class VideosRoutes {
     } else if (replace) {
       metadata.tags.clear();
     }
+    if (body.contains("comments_enabled")) {
+      if (body["comments_enabled"].is_boolean()) metadata.comments_enabled = body["comments_enabled"].get<bool>();
+      else errors.Add("comments_enabled", InvalidInput("invalid_type", "comments_enabled must be true or false."));
+    }
     errors.ThrowIfAny();
     ValidateMetadata(metadata);
     auto json = co_await context.Blocking([&] {
       if (!repository_.UpdateMetadata(video.id, metadata, Now())) throw VideoNotFound();
-      return module_.VideoJson(*repository_.FindById(video.id), principal.user);
+      auto updated = repository_.FindById(video.id);
+      if (!updated) throw VideoNotFound();
+      module_.NotifyChanged(*updated);
+      return module_.VideoDetailJson(*updated, principal.user);
     });
     co_return Response::Json({{"video", std::move(json)}});
   }

@@ -1,19 +1,21 @@
 #include "modules/videos/videos.hpp"
 
 #include <algorithm>
-#include <charconv>
-#include <deque>
 #include <utility>
 
 #include <soci/soci.h>
 
+#include "monotube/db/binds.hpp"
 #include "monotube/errors.hpp"
 #include "monotube/http/message.hpp"
+#include "monotube/http/paging.hpp"
 #include "monotube/ids.hpp"
 #include "monotube/text.hpp"
 
 namespace monotube::videos {
 
+using db::Binds;
+using db::Execute;
 using http::TrimWhitespace;
 
 namespace {
@@ -22,43 +24,16 @@ constexpr const char* kColumns =
     "v.id, v.public_id, v.owner_id, v.title, v.description, v.tags, v.visibility, v.status, v.progress, "
     "v.failure_reason, v.original_filename, v.upload_length, v.upload_offset, v.upload_expires_at, v.original_key, "
     "v.media_prefix, v.duration_ms, v.width, v.height, v.renditions, v.storage_bytes, v.views, v.likes, v.dislikes, "
-    "v.comment_count, v.created_at, v.updated_at, v.published_at";
+    "v.comment_count, v.comments_enabled, v.watch_time_ms, v.created_at, v.updated_at, v.published_at";
 
 constexpr std::size_t kMaxTags = 15;
 constexpr std::size_t kMaxTagCharacters = 30;
 
-// Values bound to a statement by position. SOCI keeps references, so they live in deques
-// (stable addresses) for as long as the statement.
-class Binds {
- public:
-  Binds& Int(long long value) {
-    ints_.push_back(value);
-    order_.emplace_back(true, ints_.size() - 1);
-    return *this;
-  }
-  Binds& Text(std::string value) {
-    texts_.push_back(std::move(value));
-    order_.emplace_back(false, texts_.size() - 1);
-    return *this;
-  }
-  void ExchangeInto(soci::statement& statement) {
-    for (auto [is_int, index] : order_) {
-      if (is_int) statement.exchange(soci::use(ints_[index]));
-      else statement.exchange(soci::use(texts_[index]));
-    }
-  }
-
- private:
-  std::deque<long long> ints_;
-  std::deque<std::string> texts_;
-  std::vector<std::pair<bool, std::size_t>> order_;
-};
-
 struct VideoRow {
   long long id = 0, owner_id = 0, upload_length = 0, upload_offset = 0, upload_expires_at = 0, duration_ms = 0,
-            storage_bytes = 0, views = 0, likes = 0, dislikes = 0, comment_count = 0, created_at = 0, updated_at = 0,
-            published_at = 0;
-  int progress = 0, width = 0, height = 0;
+            storage_bytes = 0, views = 0, likes = 0, dislikes = 0, comment_count = 0, watch_time_ms = 0, created_at = 0,
+            updated_at = 0, published_at = 0;
+  int progress = 0, width = 0, height = 0, comments_enabled = 1;
   std::string public_id, title, description, tags, visibility, status, failure_reason, original_filename,
       original_key, media_prefix, renditions;
   soci::indicator failure_ind = soci::i_null, expires_ind = soci::i_null, original_ind = soci::i_null,
@@ -91,6 +66,8 @@ struct VideoRow {
     s.exchange(soci::into(likes));
     s.exchange(soci::into(dislikes));
     s.exchange(soci::into(comment_count));
+    s.exchange(soci::into(comments_enabled));
+    s.exchange(soci::into(watch_time_ms));
     s.exchange(soci::into(created_at));
     s.exchange(soci::into(updated_at));
     s.exchange(soci::into(published_at, published_ind));
@@ -129,6 +106,8 @@ struct VideoRow {
     v.likes = likes;
     v.dislikes = dislikes;
     v.comment_count = comment_count;
+    v.comments_enabled = comments_enabled != 0;
+    v.watch_time_ms = watch_time_ms;
     v.created_at_ms = created_at;
     v.updated_at_ms = updated_at;
     if (published_ind == soci::i_ok) v.published_at_ms = published_at;
@@ -157,14 +136,6 @@ std::vector<Video> SelectVideos(db::Database& database, const std::string& tail,
   });
 }
 
-long long Execute(soci::session& session, const std::string& sql, Binds binds) {
-  soci::statement statement(session);
-  binds.ExchangeInto(statement);
-  statement.alloc();
-  statement.prepare(sql);
-  statement.define_and_bind();
-  return db::ExecuteAndCountRows(statement);
-}
 
 std::string RenditionsJson(const std::vector<Rendition>& renditions) {
   nlohmann::json list = nlohmann::json::array();
@@ -173,28 +144,12 @@ std::string RenditionsJson(const std::vector<Rendition>& renditions) {
   return list.dump();
 }
 
-// Cursors are "<sort key>.<id>" of the last item of the previous page.
-std::pair<long long, long long> ParseCursor(std::string_view cursor) {
-  auto dot = cursor.find('.');
-  long long key = 0;
-  long long id = 0;
-  bool ok = dot != std::string_view::npos;
-  if (ok) {
-    auto a = std::from_chars(cursor.data(), cursor.data() + dot, key);
-    auto b = std::from_chars(cursor.data() + dot + 1, cursor.data() + cursor.size(), id);
-    ok = a.ec == std::errc() && a.ptr == cursor.data() + dot && b.ec == std::errc() &&
-         b.ptr == cursor.data() + cursor.size();
-  }
-  if (!ok) throw InvalidInput("invalid_cursor", "The page cursor is not valid; start again from the first page.");
-  return {key, id};
-}
-
 VideoPage Page(std::vector<Video> videos, int limit, long long (*key)(const Video&)) {
   VideoPage page;
   if (static_cast<int>(videos.size()) > limit) {
     videos.resize(static_cast<std::size_t>(limit));
     const Video& last = videos.back();
-    page.next_cursor = std::to_string(key(last)) + "." + std::to_string(last.id);
+    page.next_cursor = http::MakeCursor(key(last), last.id);
   }
   page.videos = std::move(videos);
   return page;
@@ -345,7 +300,7 @@ VideoPage VideoRepository::ListPublic(ListOrder order, int limit, std::string_vi
       "JOIN users u ON u.id = v.owner_id WHERE v.status = 'ready' AND v.visibility = 'public' AND u.suspended = 0";
   Binds binds;
   if (!cursor.empty()) {
-    auto [after_key, after_id] = ParseCursor(cursor);
+    auto [after_key, after_id] = http::ParseCursor(cursor);
     sql += " AND (" + key + " < :k1 OR (" + key + " = :k2 AND v.id < :id))";
     binds.Int(after_key).Int(after_key).Int(after_id);
   }
@@ -355,13 +310,29 @@ VideoPage VideoRepository::ListPublic(ListOrder order, int limit, std::string_vi
               order == ListOrder::kLatest ? &PublishedKey : &ViewsKey);
 }
 
+VideoPage VideoRepository::ListSubscriptionFeed(std::int64_t user_id, int limit, std::string_view cursor) {
+  std::string sql =
+      "JOIN feed_items f ON f.video_id = v.id JOIN users u ON u.id = v.owner_id WHERE f.user_id = :user AND "
+      "v.status = 'ready' AND v.visibility = 'public' AND u.suspended = 0";
+  Binds binds;
+  binds.Int(user_id);
+  if (!cursor.empty()) {
+    auto [after_key, after_id] = http::ParseCursor(cursor);
+    sql += " AND (f.published_at < :k1 OR (f.published_at = :k2 AND f.video_id < :id))";
+    binds.Int(after_key).Int(after_key).Int(after_id);
+  }
+  sql += " ORDER BY f.published_at DESC, f.video_id DESC LIMIT :limit";
+  binds.Int(limit + 1);
+  return Page(SelectVideos(database_, sql, std::move(binds)), limit, &PublishedKey);
+}
+
 VideoPage VideoRepository::ListByOwner(std::int64_t owner_id, bool everything, int limit, std::string_view cursor) {
   std::string sql = "WHERE v.owner_id = :owner";
   Binds binds;
   binds.Int(owner_id);
   if (!everything) sql += " AND v.status = 'ready' AND v.visibility = 'public'";
   if (!cursor.empty()) {
-    auto [after_key, after_id] = ParseCursor(cursor);
+    auto [after_key, after_id] = http::ParseCursor(cursor);
     sql += " AND (v.created_at < :k1 OR (v.created_at = :k2 AND v.id < :id))";
     binds.Int(after_key).Int(after_key).Int(after_id);
   }
@@ -378,12 +349,13 @@ bool VideoRepository::UpdateMetadata(std::int64_t id, const VideoMetadata& metad
   return database_.WithSession([&](soci::session& session) {
     return Execute(session,
                    "UPDATE videos SET title = :title, description = :description, tags = :tags, visibility = "
-                   ":visibility, updated_at = :now WHERE id = :id",
+                   ":visibility, comments_enabled = :comments, updated_at = :now WHERE id = :id",
                    Binds()
                        .Text(metadata.title)
                        .Text(metadata.description)
                        .Text(nlohmann::json(metadata.tags).dump())
                        .Text(metadata.visibility)
+                       .Int(metadata.comments_enabled ? 1 : 0)
                        .Int(now_ms)
                        .Int(id)) == 1;
   });

@@ -55,6 +55,8 @@ struct Video {
   std::int64_t likes = 0;
   std::int64_t dislikes = 0;
   std::int64_t comment_count = 0;
+  bool comments_enabled = true;
+  std::int64_t watch_time_ms = 0;  // summed over every viewer
   std::int64_t created_at_ms = 0;
   std::int64_t updated_at_ms = 0;
   std::optional<std::int64_t> published_at_ms;
@@ -66,6 +68,7 @@ struct VideoMetadata {
   std::string description;
   std::vector<std::string> tags;
   std::string visibility = std::string(kPublic);
+  bool comments_enabled = true;
 };
 void ValidateTitle(std::string_view title);              // 1-100 characters, no control characters
 void ValidateDescription(std::string_view description);  // at most 5000 characters
@@ -104,6 +107,9 @@ class VideoRepository {
   // One owner's videos, newest first; all of them, or only the public ready ones.
   VideoPage ListByOwner(std::int64_t owner_id, bool everything, int limit, std::string_view cursor);
   std::vector<Video> AllOfOwner(std::int64_t owner_id);
+  // A user's subscriptions feed: public ready videos in their feed inbox (feed_items, kept
+  // by the interactions module), newest first.
+  VideoPage ListSubscriptionFeed(std::int64_t user_id, int limit, std::string_view cursor);
 
   // Metadata edit; false when the video is gone.
   bool UpdateMetadata(std::int64_t id, const VideoMetadata& metadata, std::int64_t now_ms);

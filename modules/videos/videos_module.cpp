@@ -96,6 +96,7 @@ nlohmann::json VideosModule::VideoJson(const Video& video, const std::optional<a
       {"likes", video.likes},
       {"dislikes", video.dislikes},
       {"comment_count", video.comment_count},
+      {"comments_enabled", video.comments_enabled},
       {"size_bytes", video.status == kStatusUploading ? video.upload_length : video.storage_bytes},
       {"created_at", FormatIso8601(video.created_at_ms)},
       {"updated_at", FormatIso8601(video.updated_at_ms)},
@@ -110,6 +111,30 @@ nlohmann::json VideosModule::VideoJson(const Video& video, const std::optional<a
       json["upload_length"] = video.upload_length;
     }
   }
+  return json;
+}
+
+void VideosModule::AddChangeListener(std::function<void(const Video&)> listener) {
+  change_listeners_.push_back(std::move(listener));
+}
+
+void VideosModule::SetViewerFields(std::function<void(const Video&, const auth::User&, nlohmann::json&)> fields) {
+  viewer_fields_ = std::move(fields);
+}
+
+void VideosModule::NotifyChanged(const Video& video) {
+  for (const auto& listener : change_listeners_) {
+    try {
+      listener(video);
+    } catch (const std::exception& e) {
+      spdlog::error("after a change of video {}: {}", video.public_id, e.what());
+    }
+  }
+}
+
+nlohmann::json VideosModule::VideoDetailJson(const Video& video, const std::optional<auth::User>& viewer) {
+  nlohmann::json json = VideoJson(video, viewer);
+  if (viewer && viewer_fields_) viewer_fields_(video, *viewer, json);
   return json;
 }
 

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -64,6 +65,18 @@ class VideosModule {
   static bool CanView(const Video& video, const std::optional<auth::User>& viewer);
   static bool CanEdit(const Video& video, const auth::User& user);
 
+  // Hooks for the interactions module (register before the server starts).
+  // Called (blocking, on the thread that made the change) after a video became ready or its
+  // metadata changed, with the stored row, so subscribers can hear of a newly public video.
+  void AddChangeListener(std::function<void(const Video&)> listener);
+  // Adds the fields one viewer sees on one video (their rating, resume position) to the
+  // answers of GET/PATCH /api/videos/{id}.
+  void SetViewerFields(std::function<void(const Video&, const auth::User&, nlohmann::json&)> fields);
+  // Blocking. Tells the listeners; a listener's failure is logged, never passed on.
+  void NotifyChanged(const Video& video);
+  // Blocking. VideoJson plus the viewer's own fields.
+  nlohmann::json VideoDetailJson(const Video& video, const std::optional<auth::User>& viewer);
+
   VideoRepository& repository() noexcept { return repository_; }
   const VideosOptions& options() const noexcept { return options_; }
 
@@ -85,6 +98,8 @@ class VideosModule {
   std::once_flag signer_once_;
   std::unique_ptr<MediaSigner> signer_;
   std::shared_ptr<VideosRoutes> routes_;
+  std::vector<std::function<void(const Video&)>> change_listeners_;
+  std::function<void(const Video&, const auth::User&, nlohmann::json&)> viewer_fields_;
 };
 
 }  // namespace monotube::videos

@@ -170,12 +170,16 @@ void App::BuildModules() {
                                                    std::move(video_options));
   videos_->RegisterJobs(*transcode_runner_, *job_runner_);
   periodic_.Add("remove abandoned uploads", std::chrono::minutes(1), [this] { videos_->PruneExpiredUploads(); });
+
+  interactions_ = std::make_unique<interactions::InteractionsModule>(*database_, *clock_, *rate_limiter_, *auth_,
+                                                                     *videos_, interactions::InteractionsOptions{});
 }
 
 void App::RegisterRoutes() {
   RegisterOpsRoutes(router_, *this);
   auth_->RegisterRoutes(router_, [this](std::string_view pattern) { AddPage(pattern); });
   videos_->RegisterRoutes(router_, [this](std::string_view pattern) { AddPage(pattern); });
+  interactions_->RegisterRoutes(router_, [this](std::string_view pattern) { AddPage(pattern); });
   if (options_.extra_routes) options_.extra_routes(router_, *this);
   router_.SetFallback([files = static_files_.get()](http::RequestContext& context) { return files->Serve(context); });
 }

@@ -28,6 +28,7 @@
 #include "monotube/storage/storage.hpp"
 #include "monotube/worker_pool.hpp"
 #include "modules/auth/auth.hpp"
+#include "modules/interactions/interactions_module.hpp"
 #include "modules/videos/videos_module.hpp"
 
 namespace monotube::app {
@@ -80,6 +81,7 @@ class App {
   RateLimiter& rate_limiter() noexcept { return *rate_limiter_; }
   auth::AuthModule& auth() noexcept { return *auth_; }
   videos::VideosModule& videos() noexcept { return *videos_; }
+  interactions::InteractionsModule& interactions() noexcept { return *interactions_; }
   jobs::JobRunner& transcode_runner() noexcept { return *transcode_runner_; }
 
  private:
@@ -101,6 +103,7 @@ class App {
   std::unique_ptr<MailOutbox> mail_outbox_;
   std::unique_ptr<auth::AuthModule> auth_;
   std::unique_ptr<videos::VideosModule> videos_;
+  std::unique_ptr<interactions::InteractionsModule> interactions_;
   PeriodicTasks periodic_;
   boost::asio::io_context io_;
   http::Router router_;

@@ -2,6 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include "monotube/ids.hpp"
+#include "modules/auth/sessions.hpp"
+#include "modules/auth/users.hpp"
+
 namespace monotube::test {
 
 Headers TestAccount::Bearer(Headers extra) const {
@@ -41,6 +45,21 @@ TestAccount MakeAccount(TestApp& app, const std::string& username, const std::st
   auth::User user = service.CreateUser({username, username + "@example.org", kTestPassword, role});
   TestAccount account = LogIn(app, username, kTestPassword);
   REQUIRE(account.id == user.public_id);
+  return account;
+}
+
+TestAccount MakeSessionAccount(TestApp& app, const std::string& username, const std::string& role) {
+  auto now = app.app().clock().NowMs();
+  auth::UserRepository users(app.app().database());
+  auth::User user = users.Insert({NewPublicId(), username, username + "@example.org", "!no-password", role, "", now});
+  auth::SessionRepository sessions(app.app().database());
+  TestAccount account;
+  account.id = user.public_id;
+  account.username = username;
+  account.email = user.email;
+  account.token = auth::NewSecretToken();
+  sessions.Create({user.id, auth::HashSecretToken(account.token), now, now + 86'400'000, "test", "127.0.0.1"});
+  account.csrf_token = auth::CsrfTokenFor(account.token);
   return account;
 }
 

@@ -33,6 +33,10 @@ HttpResult SendJson(TestApp& app, const std::string& method, const std::string& 
                     Headers headers = {});
 
 TestAccount MakeAccount(TestApp& app, const std::string& username, const std::string& role = "creator");
+// Many accounts fast: the user row and a session are written directly (no password hashing,
+// no log-in rate limit), e.g. for hundreds of users in a concurrency test. The account has
+// no usable password.
+TestAccount MakeSessionAccount(TestApp& app, const std::string& username, const std::string& role = "viewer");
 // POST /api/auth/login; REQUIREs a 200.
 TestAccount LogIn(TestApp& app, const std::string& login, const std::string& password);
 

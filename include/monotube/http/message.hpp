@@ -69,6 +69,8 @@ struct Response {
 
 // Without leading and trailing spaces and tabs (HTTP's optional whitespace).
 std::string_view TrimWhitespace(std::string_view text);
+// The value of one cookie in a Cookie header ("a=1; b=2"); nullopt when it is not there.
+std::optional<std::string_view> CookieValue(std::string_view header, std::string_view name);
 
 // Percent-decodes a URL component. With plus_as_space, "+" becomes " " (query strings).
 // Returns nullopt on a malformed escape.

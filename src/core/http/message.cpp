@@ -93,4 +93,16 @@ std::optional<std::string> PercentDecode(std::string_view text, bool plus_as_spa
   return out;
 }
 
+std::optional<std::string_view> CookieValue(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    auto semicolon = header.find(';');
+    std::string_view pair = TrimWhitespace(header.substr(0, semicolon));
+    header = semicolon == std::string_view::npos ? std::string_view() : header.substr(semicolon + 1);
+    auto equals = pair.find('=');
+    if (equals != std::string_view::npos && TrimWhitespace(pair.substr(0, equals)) == name)
+      return TrimWhitespace(pair.substr(equals + 1));
+  }
+  return std::nullopt;
+}
+
 }  // namespace monotube::http

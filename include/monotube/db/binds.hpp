@@ -1,0 +1,52 @@
+#pragma once
+// Values bound to a statement by position, for queries assembled at run time (optional
+// filters, cursors). SOCI keeps references to bound values, so they live in deques (stable
+// addresses) for as long as the Binds object.
+#include <cstddef>
+#include <deque>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <soci/soci.h>
+
+#include "monotube/db/database.hpp"
+
+namespace monotube::db {
+
+class Binds {
+ public:
+  Binds& Int(long long value) {
+    ints_.push_back(value);
+    order_.emplace_back(true, ints_.size() - 1);
+    return *this;
+  }
+  Binds& Text(std::string value) {
+    texts_.push_back(std::move(value));
+    order_.emplace_back(false, texts_.size() - 1);
+    return *this;
+  }
+  void ExchangeInto(soci::statement& statement) {
+    for (auto [is_int, index] : order_) {
+      if (is_int) statement.exchange(soci::use(ints_[index]));
+      else statement.exchange(soci::use(texts_[index]));
+    }
+  }
+
+ private:
+  std::deque<long long> ints_;
+  std::deque<std::string> texts_;
+  std::vector<std::pair<bool, std::size_t>> order_;
+};
+
+// Runs sql with the binds in placeholder order; returns how many rows it changed.
+inline long long Execute(soci::session& session, const std::string& sql, Binds binds) {
+  soci::statement statement(session);
+  binds.ExchangeInto(statement);
+  statement.alloc();
+  statement.prepare(sql);
+  statement.define_and_bind();
+  return ExecuteAndCountRows(statement);
+}
+
+}  // namespace monotube::db
