@@ -7,6 +7,8 @@ ALTER TABLE videos ADD COLUMN comments_enabled INTEGER NOT NULL DEFAULT 1 CHECK 
 ALTER TABLE videos ADD COLUMN watch_time_ms BIGINT NOT NULL DEFAULT 0;
 -- Set once subscribers were told about the video (on its first time ready and public).
 ALTER TABLE videos ADD COLUMN subscribers_notified INTEGER NOT NULL DEFAULT 0;
+-- Videos published before subscriptions existed are never announced.
+UPDATE videos SET subscribers_notified = 1 WHERE status = 'ready';
 ALTER TABLE users ADD COLUMN subscriber_count BIGINT NOT NULL DEFAULT 0;
 
 CREATE TABLE comments (
