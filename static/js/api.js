@@ -28,12 +28,14 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(path, { method = 'GET', body, headers = {}, signal } = {}) {
+// keepalive: the request outlives the page (view heartbeats sent while it is left).
+export async function api(path, { method = 'GET', body, headers = {}, signal, keepalive = false } = {}) {
   const init = {
     method,
     headers: { Accept: 'application/json', ...headers },
     credentials: 'same-origin',
     signal,
+    keepalive,
   };
   if (method !== 'GET' && method !== 'HEAD' && csrfToken) init.headers['X-CSRF-Token'] = csrfToken;
   if (body instanceof FormData || body instanceof Blob) {

@@ -1,10 +1,12 @@
 // The site header shared by every page: the search box and its keyboard shortcut, and
-// the account corner — "Sign in" for visitors, an avatar button with the account menu
-// for signed-in people. The markup is in index.html so the header is there before any
-// script runs; the account menu replaces the "Sign in" link once the session is known.
+// the account corner — "Sign in" for visitors, the notifications bell and an avatar
+// button with the account menu for signed-in people. The markup is in index.html so the
+// header is there before any script runs; the account corner replaces the "Sign in" link
+// once the session is known.
 import { api } from './api.js';
 import { h, replaceChildren } from './dom.js';
 import { renderAvatar } from './components/avatar.js';
+import { notificationsBell } from './components/notifications.js';
 import { setFlash } from './flash.js';
 import { displayName, loadSession, onUserChange, setUser } from './session.js';
 import { channelUrl, myVideosUrl, uploadUrl } from './urls.js';
@@ -76,6 +78,7 @@ function renderAccountMenu(user, signal) {
     item({ href: channelUrl(user) }, 'Your channel'),
     canUpload(user) ? item({ href: uploadUrl }, 'Upload') : null,
     canUpload(user) ? item({ href: myVideosUrl }, 'My videos') : null,
+    item({ href: '/feed/subscriptions' }, 'Subscriptions'),
     item({ href: '/settings' }, 'Settings'),
     h('li', { role: 'separator', class: 'account-menu__separator' }),
     item({ type: 'button', on: { click: logOut } }, 'Log out'));
@@ -162,8 +165,12 @@ let menuListeners = null;
 function showAccount(nav, signIn, user) {
   menuListeners?.abort();
   menuListeners = new AbortController();
-  if (user) replaceChildren(nav, canUpload(user) ? uploadButton() : null, renderAccountMenu(user, menuListeners.signal));
-  else replaceChildren(nav, signIn);
+  if (user) {
+    replaceChildren(nav, canUpload(user) ? uploadButton() : null, notificationsBell({ signal: menuListeners.signal }).element,
+      renderAccountMenu(user, menuListeners.signal));
+  } else {
+    replaceChildren(nav, signIn);
+  }
   delete nav.dataset.session;
 }
 

@@ -3,6 +3,7 @@
 export const watchUrl = (videoId) => `/watch/${encodeURIComponent(videoId)}`;
 export const uploadUrl = '/upload';
 export const myVideosUrl = '/my/videos';
+export const subscriptionsFeedUrl = '/feed/subscriptions';
 // Channels are addressed by the user's id (GET /api/users/{user_id}); usernames can change.
 export const channelUrl = (user) => `/channel/${encodeURIComponent(user.id)}`;
 export const searchUrl = (query) => `/search?query=${encodeURIComponent(query)}`;

@@ -1,12 +1,15 @@
-// /channel/{user_id}: a channel's page — avatar, names, bio, subscriber count, joined
-// date, and its videos (GET /api/users/{user_id}/videos; the owner also sees the ones
-// that are not public or not ready yet).
+// /channel/{user_id}: a channel's page — avatar, names, bio, subscriber count with the
+// Subscribe button (for everyone but the owner), joined date, and its videos
+// (GET /api/users/{user_id}/videos; the owner also sees the ones that are not public or
+// not ready yet).
 import { api } from '../api.js';
 import { h, replaceChildren } from '../dom.js';
 import { emptyScreenArt } from '../components/art.js';
 import { renderAvatar } from '../components/avatar.js';
+import { subscribeButton } from '../components/subscribe-button.js';
 import { videoList } from '../components/video-list.js';
 import { formatDate, formatSubscribers } from '../format.js';
+import { subscription } from '../interactions.js';
 import { currentUser, displayName, loadSession } from '../session.js';
 import { myVideosUrl, uploadUrl } from '../urls.js';
 import { canUpload } from '../videos.js';
@@ -57,8 +60,16 @@ export async function render(main, { user_id: userId }) {
   const name = displayName(user);
   document.title = `${name} · monotube`;
   const own = currentUser()?.id === user.id;
-  const facts = [`@${user.username}`, formatSubscribers(user.subscriber_count)];
+  const subscribers = h('span', {
+    class: 'channel-header__fact', dataset: { testid: 'subscriber-count' }, text: formatSubscribers(user.subscriber_count),
+  });
+  const facts = [h('span', { class: 'channel-header__fact', text: `@${user.username}` }), subscribers];
   const joined = formatDate(user.created_at);
+  const subscribe = own ? null : subscribeButton(user, {
+    onChange: (answer) => {
+      subscribers.textContent = formatSubscribers(answer.subscriber_count);
+    },
+  });
 
   const empty = h('div', { class: 'empty-state' },
     emptyScreenArt(),
@@ -81,18 +92,24 @@ export async function render(main, { user_id: userId }) {
       h('div', { class: 'channel-header__text' },
         h('h1', { class: 'channel-header__name', text: name }),
         h('p', { class: 'channel-header__facts' },
-          facts.map((fact, i) => [i > 0 ? h('span', { 'aria-hidden': 'true', text: ' · ' }) : null,
-            h('span', { class: 'channel-header__fact', text: fact })])),
+          facts.map((fact, i) => [i > 0 ? h('span', { 'aria-hidden': 'true', text: ' · ' }) : null, fact])),
         joined ? h('p', { class: 'channel-header__joined', text: `Joined ${joined}` }) : null,
         user.bio ? h('p', { class: 'channel-header__bio', text: user.bio }) : null),
       own
         ? h('div', { class: 'channel-header__actions' },
           canUpload(user) ? h('a', { class: 'button button--outline', href: myVideosUrl, text: 'Manage videos' }) : null,
           h('a', { class: 'button button--outline', href: '/settings', text: 'Edit profile' }))
-        : null),
+        : h('div', { class: 'channel-header__actions' }, subscribe.element)),
     h('section', { class: 'shelf channel-videos', 'aria-labelledby': 'channel-videos-title' },
       h('div', { class: 'shelf__header' },
         h('h2', { class: 'shelf__title', id: 'channel-videos-title', text: 'Videos' })),
       videos.element));
-  await videos.load();
+  // Signed in: whether this viewer follows the channel (the count may have moved too).
+  const following = currentUser() && subscribe
+    ? subscription(user.id).then((answer) => {
+      subscribe.set(answer.subscribed);
+      subscribers.textContent = formatSubscribers(answer.subscriber_count);
+    }, (error) => console.warn('monotube: could not load the subscription', error))
+    : null;
+  await Promise.all([videos.load(), following]);
 }

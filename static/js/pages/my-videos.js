@@ -1,10 +1,10 @@
 // /my/videos: every video of the signed-in creator, whatever its status — thumbnail,
 // status (followed live while it uploads or processes), visibility, views, date — with
-// editing of the details in a dialog, deleting after a confirmation, and the storage
-// quota.
+// editing of the details (and whether comments are allowed) in a dialog, deleting after
+// a confirmation, and the storage quota.
 import { api } from '../api.js';
 import { h, replaceChildren } from '../dom.js';
-import { formAlert, navigate, onSubmit, showMessage } from '../forms.js';
+import { checkboxField, formAlert, navigate, onSubmit, showMessage } from '../forms.js';
 import { emptyScreenArt } from '../components/art.js';
 import { progressBar } from '../components/progress-bar.js';
 import { videoFields } from '../components/video-fields.js';
@@ -50,6 +50,8 @@ function quotaView() {
 // The edit dialog: one <dialog>, filled for the video being edited.
 function editDialog({ onSaved }) {
   const details = videoFields();
+  const comments = checkboxField({ name: 'comments_enabled', label: 'Allow comments' });
+  comments.input.dataset.testid = 'comments-enabled';
   const alert = formAlert();
   const save = h('button', { class: 'button button--primary', type: 'submit', text: 'Save' });
   const cancel = h('button', { class: 'button', type: 'button', text: 'Cancel' });
@@ -57,12 +59,14 @@ function editDialog({ onSaved }) {
   const form = h('form', { class: 'form', method: 'dialog' },
     alert,
     details.fields.map((f) => f.element),
+    comments.element,
     h('div', { class: 'form__actions dialog__actions' }, cancel, save));
   const dialog = h('dialog', { class: 'dialog', 'aria-labelledby': 'edit-title', dataset: { testid: 'edit-dialog' } }, heading, form);
   let video = null;
   cancel.addEventListener('click', () => dialog.close());
-  onSubmit(form, { alert, submit: save, fields: details.fields }, async () => {
+  onSubmit(form, { alert, submit: save, fields: [...details.fields, comments] }, async () => {
     const changes = details.changes(video);
+    if (comments.input.checked !== (video.comments_enabled !== false)) changes.comments_enabled = comments.input.checked;
     if (Object.keys(changes).length > 0) {
       video = await updateVideo(video.id, changes);
       onSaved(video);
@@ -76,6 +80,8 @@ function editDialog({ onSaved }) {
       video = current;
       details.fill(current);
       details.clearErrors();
+      comments.input.checked = current.comments_enabled !== false;
+      comments.clearError();
       showMessage(alert);
       dialog.showModal();
       details.title.input.focus();

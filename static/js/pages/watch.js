@@ -1,12 +1,18 @@
-// /watch/{video_id}: the player first, then the title, views and date, the channel, the
-// description and tags. A video that is still being processed shows its live status in
-// the player's place (and the player once it is ready); a failed one says why.
+// /watch/{video_id}: the player first, then the title; the channel with its subscriber
+// count and Subscribe button, like/dislike with their counts; views and date, the
+// description and tags; then the comments. A video that is still being processed shows
+// its live status in the player's place (and the player once it is ready); a failed one
+// says why. The view count follows the player's view reports.
 import { h, replaceChildren } from '../dom.js';
 import { renderAvatar } from '../components/avatar.js';
+import { commentSection } from '../components/comments.js';
+import { ratingButtons } from '../components/rating-buttons.js';
+import { subscribeButton } from '../components/subscribe-button.js';
 import { videoStatusPanel } from '../components/video-status.js';
-import { formatDate, formatViews, timeAgo } from '../format.js';
+import { formatDate, formatSubscribers, formatViews, timeAgo } from '../format.js';
+import { subscription } from '../interactions.js';
 import { createPlayer } from '../player/player.js';
-import { displayName, loadSession } from '../session.js';
+import { currentUser, displayName, loadSession } from '../session.js';
 import { channelUrl, myVideosUrl, searchUrl } from '../urls.js';
 import { fetchVideo, followVideo, visibilityLabel } from '../videos.js';
 
@@ -57,26 +63,56 @@ function renderDescription(text) {
   return box;
 }
 
-function renderInfo(video) {
+// The channel: avatar and name (links to the channel), the subscriber count, and the
+// Subscribe button for everyone but the owner. The count and the button's state come
+// from GET /api/users/{id}/subscription, asked for once the page is up.
+function renderOwner(video) {
   const owner = video.owner ?? {};
-  const ownerName = displayName(owner);
-  const facts = [formatViews(video.views), formatDate(video.created_at)].filter(Boolean);
+  if (!owner.id) return { element: null, load: async () => {} };
+  const subscribers = h('span', { class: 'watch__subscribers', dataset: { testid: 'subscriber-count' } });
+  const own = currentUser()?.id === owner.id;
+  const showCount = (count) => {
+    subscribers.textContent = formatSubscribers(count);
+  };
+  const subscribe = own ? null : subscribeButton(owner, { onChange: (answer) => showCount(answer.subscriber_count) });
+  const element = h('div', { class: 'watch__owner' },
+    h('a', { class: 'watch__channel-avatar', href: channelUrl(owner), tabindex: '-1', 'aria-hidden': 'true' },
+      renderAvatar(owner, { size: 'medium' })),
+    h('div', { class: 'watch__channel-text' },
+      h('a', { class: 'watch__channel', href: channelUrl(owner), dataset: { testid: 'channel-link' } },
+        h('span', { class: 'watch__channel-name', text: displayName(owner) })),
+      subscribers),
+    subscribe?.element);
+  const load = async () => {
+    try {
+      const answer = await subscription(owner.id);
+      showCount(answer.subscriber_count);
+      subscribe?.set(answer.subscribed);
+    } catch (error) {
+      // The button still works; only the count is missing.
+      console.warn('monotube: could not load the subscription', error);
+    }
+  };
+  return { element, load };
+}
+
+function renderInfo(video, { views, owner, rating }) {
+  const facts = [formatDate(video.created_at)].filter(Boolean);
+  views.textContent = formatViews(video.views);
   return h('div', { class: 'watch__info' },
     h('h1', { class: 'watch__title', dataset: { testid: 'video-title' }, text: video.title }),
     h('div', { class: 'watch__bar' },
-      owner.id
-        ? h('a', { class: 'watch__channel', href: channelUrl(owner), dataset: { testid: 'channel-link' } },
-          renderAvatar(owner, { size: 'medium' }),
-          h('span', { class: 'watch__channel-name', text: ownerName }))
-        : null,
-      video.can_edit
-        ? h('a', { class: 'button button--outline', href: `${myVideosUrl}#video-${encodeURIComponent(video.id)}`, text: 'Edit video' })
-        : null),
+      owner.element,
+      h('div', { class: 'watch__actions' },
+        rating,
+        video.can_edit
+          ? h('a', { class: 'button button--outline', href: `${myVideosUrl}#video-${encodeURIComponent(video.id)}`, text: 'Edit video' })
+          : null)),
     h('div', { class: 'watch__about' },
       h('p', { class: 'watch__facts' },
-        h('span', { dataset: { testid: 'views' }, text: facts[0] }),
-        facts[1] ? h('span', { 'aria-hidden': 'true', text: ' · ' }) : null,
-        facts[1] ? h('time', { datetime: video.created_at, title: timeAgo(video.created_at), text: facts[1] }) : null,
+        views,
+        facts[0] ? h('span', { 'aria-hidden': 'true', text: ' · ' }) : null,
+        facts[0] ? h('time', { datetime: video.created_at, title: timeAgo(video.created_at), text: facts[0] }) : null,
         video.visibility !== 'public'
           ? [h('span', { 'aria-hidden': 'true', text: ' · ' }), h('span', { class: 'watch__visibility', text: visibilityLabel(video.visibility) })]
           : null),
@@ -99,12 +135,32 @@ export async function render(main, { video_id: videoId }) {
   }
   document.title = `${video.title} · monotube`;
 
+  const views = h('span', { dataset: { testid: 'views' } });
   const stage = h('div', { class: 'watch__stage' });
+  // Rating and comments come with the player: a video still processing has neither yet.
+  const rating = h('div', { class: 'watch__rating' });
+  const commentsSlot = h('div', { class: 'watch__comments' });
+  let interactive = false;
+  const showInteractions = async (current) => {
+    if (interactive || current.status !== 'ready') return;
+    interactive = true;
+    replaceChildren(rating, ratingButtons(current).element);
+    const comments = commentSection(current);
+    replaceChildren(commentsSlot, comments.element);
+    await comments.load();
+  };
   let player = null;
   const showStage = (current) => {
     if (current.status === 'ready' && current.hls_url) {
+      showInteractions(current);
       player?.destroy();
-      player = createPlayer(current);
+      player = createPlayer(current, {
+        // Signed-in viewers resume where the server says; visitors where this browser says.
+        resumePosition: currentUser() ? (current.resume_position ?? null) : undefined,
+        onViews: (count) => {
+          views.textContent = formatViews(count);
+        },
+      });
       replaceChildren(stage, player.element);
       return;
     }
@@ -124,7 +180,9 @@ export async function render(main, { video_id: videoId }) {
   };
   showStage(video);
 
+  const owner = renderOwner(video);
   replaceChildren(main,
     h('div', { class: 'watch' },
-      h('div', { class: 'watch__primary' }, stage, renderInfo(video))));
+      h('div', { class: 'watch__primary' }, stage, renderInfo(video, { views, owner, rating }), commentsSlot)));
+  await Promise.all([owner.load(), showInteractions(video)]);
 }

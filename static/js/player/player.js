@@ -2,7 +2,8 @@
 // browser's own HLS support (Safari without Media Source Extensions), with custom
 // controls — play/pause, a seek bar with the buffered range and preview thumbnails,
 // time, volume and mute, playback speed, quality (Auto + every rendition), fullscreen —
-// keyboard shortcuts, and the viewer's position kept per video in localStorage.
+// keyboard shortcuts, the viewer's position (the server's for signed-in viewers, else
+// kept per video in localStorage), and the views and watch time reported (views.js).
 //
 // Keyboard (anywhere on the page but in text fields): space/k play-pause, j/l ±10 s,
 // ←/→ ±5 s, ↑/↓ volume, m mute, f fullscreen, 0–9 jump to 0–90 %, Home/End.
@@ -13,6 +14,7 @@ import { h, replaceChildren } from '../dom.js';
 import { formatDuration } from '../format.js';
 import { icon } from './icons.js';
 import { findCue, loadPreviews } from './previews.js';
+import { trackViews } from './views.js';
 
 const hlsModule = '/vendor/hls.js/hls.min.mjs';
 const hlsWorker = '/vendor/hls.js/hls.worker.js';
@@ -48,6 +50,17 @@ export function savedPosition(videoId, duration) {
   const saved = readJson(positionKey(videoId));
   const time = Number(saved?.time);
   return resumable(time, duration) ? time : null;
+}
+
+// Where to start: a signed-in viewer's position as the server keeps it (any device);
+// this browser's own when the server has none worth resuming (its last report may still
+// be on the way), and for visitors (serverPosition undefined).
+function startPosition(videoId, duration, serverPosition) {
+  if (serverPosition !== undefined && serverPosition !== null) {
+    const time = Number(serverPosition);
+    if (resumable(time, duration)) return time;
+  }
+  return savedPosition(videoId, duration);
 }
 
 function isTypingTarget(element) {
@@ -130,8 +143,11 @@ function radioMenu({ label, testid, optionTestid, className, onSelect }) {
   };
 }
 
-// video: the API's video object (ready, with hls_url). Returns {element, destroy()}.
-export function createPlayer(video, { autoplay = true } = {}) {
+// video: the API's video object (ready, with hls_url). resumePosition: the server's
+// position for a signed-in viewer (seconds or null), undefined for a visitor.
+// onViews(n): the view count the server answered a view report with.
+// Returns {element, media, destroy()}.
+export function createPlayer(video, { autoplay = true, resumePosition, onViews } = {}) {
   const lifetime = new AbortController();
   const { signal } = lifetime;
   let hls = null;
@@ -553,7 +569,8 @@ export function createPlayer(video, { autoplay = true } = {}) {
   showFullscreen();
   showQuality();
 
-  const resumeAt = savedPosition(video.id, duration);
+  const views = trackViews(media, video.id, { signal, onViews });
+  const resumeAt = startPosition(video.id, duration, resumePosition);
   const offerStartOver = () => {
     if (resumeAt === null) return;
     showNotice(
@@ -644,6 +661,7 @@ export function createPlayer(video, { autoplay = true } = {}) {
     media,
     destroy() {
       savePosition(true);
+      views.flush();
       lifetime.abort();
       clearTimeout(idleTimer);
       clearTimeout(showNoticeTimer);

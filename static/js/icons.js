@@ -1,0 +1,26 @@
+// Icons of the interaction controls (like, dislike, bell, …), built as SVG DOM (no markup
+// strings). 24×24, currentColor, hidden from assistive technology: the control around
+// the icon carries the words.
+const SVG = 'http://www.w3.org/2000/svg';
+
+const paths = {
+  like: 'M7 10v10H4V10zM7 10l4-7c1.4 0 2.4 1.2 2.1 2.6L12.5 9H18a2 2 0 0 1 2 2.3l-1.2 7A2 2 0 0 1 16.8 20H7',
+  dislike: 'M17 14V4h3v10zM17 14l-4 7c-1.4 0-2.4-1.2-2.1-2.6l.6-3.4H6a2 2 0 0 1-2-2.3l1.2-7A2 2 0 0 1 7.2 4H17',
+  bell: 'M6 16V11a6 6 0 1 1 12 0v5l1.5 2h-15zM10 20.5a2 2 0 0 0 4 0',
+  check: 'M5 12.5l4.5 4.5L19 7.5',
+  sort: 'M4 7h16M7 12h10M10 17h4',
+  reply: 'M10 8V4l-7 7 7 7v-4c5 0 8 1.5 11 5-1-5-4-10-11-11z',
+};
+
+export function icon(name, { size = 20 } = {}) {
+  const svg = document.createElementNS(SVG, 'svg');
+  for (const [key, value] of Object.entries({
+    viewBox: '0 0 24 24', width: size, height: size, 'aria-hidden': 'true', focusable: 'false', class: `icon icon--${name}`,
+  })) svg.setAttribute(key, String(value));
+  const path = document.createElementNS(SVG, 'path');
+  for (const [key, value] of Object.entries({
+    d: paths[name], fill: 'none', stroke: 'currentColor', 'stroke-width': 2, 'stroke-linecap': 'round', 'stroke-linejoin': 'round',
+  })) path.setAttribute(key, String(value));
+  svg.append(path);
+  return svg;
+}
