@@ -334,6 +334,15 @@ void AccountService::SetSuspended(const User& user, bool suspended) {
   spdlog::info("user {} {}", user.public_id, suspended ? "suspended; sessions ended" : "no longer suspended");
 }
 
+void AccountService::SetRole(const User& user, const std::string& role) {
+  if (role != "viewer" && role != "creator" && role != "moderator" && role != "admin")
+    ThrowFieldError("role", InvalidInput("invalid_role", "role must be viewer, creator, moderator or admin."));
+  if (user.role == "admin" && role != "admin" && users_.CountWithRole("admin") <= 1)
+    throw Conflict("last_admin", "This is the site's only admin account. Make another admin first.");
+  users_.SetRole(user.id, role, clock_.NowMs());
+  spdlog::info("user {} is now {}", user.public_id, role);
+}
+
 bool AccountService::EnsureFirstAdmin(const std::string& username, const std::string& email,
                                       const std::string& password) {
   if (users_.CountWithRole("admin") > 0) return false;

@@ -123,6 +123,9 @@ class AccountService {
 
   // Suspending ends every session at once; the account cannot log in until lifted.
   void SetSuspended(const User& user, bool suspended);
+  // viewer, creator, moderator or admin (InvalidInput otherwise); the site's last admin
+  // keeps the role (Conflict "last_admin").
+  void SetRole(const User& user, const std::string& role);
 
   // Makes the configured first admin when the site has no admin yet; returns whether it did.
   bool EnsureFirstAdmin(const std::string& username, const std::string& email, const std::string& password);

@@ -649,7 +649,7 @@ class VideosRoutes {
     auto video = co_await context.Blocking([&] { return repository_.FindByPublicId(id); });
     if (!video || video->status != kStatusReady || video->media_prefix.empty())
       throw NotFound("video_not_found", "This video does not exist or is not available.");
-    bool is_public = video->visibility == kPublic;
+    bool is_public = video->visibility == kPublic && !VideosModule::IsWithdrawn(*video);
     std::string query;
     if (!is_public) {
       auto expires = context.request.Query("expires");

@@ -24,7 +24,8 @@ constexpr const char* kColumns =
     "v.id, v.public_id, v.owner_id, v.title, v.description, v.tags, v.visibility, v.status, v.progress, "
     "v.failure_reason, v.original_filename, v.upload_length, v.upload_offset, v.upload_expires_at, v.original_key, "
     "v.media_prefix, v.duration_ms, v.width, v.height, v.renditions, v.storage_bytes, v.views, v.likes, v.dislikes, "
-    "v.comment_count, v.comments_enabled, v.watch_time_ms, v.created_at, v.updated_at, v.published_at";
+    "v.comment_count, v.comments_enabled, v.watch_time_ms, v.hidden, "
+    "(SELECT suspended FROM users WHERE id = v.owner_id), v.created_at, v.updated_at, v.published_at";
 
 constexpr std::size_t kMaxTags = 15;
 constexpr std::size_t kMaxTagCharacters = 30;
@@ -33,7 +34,7 @@ struct VideoRow {
   long long id = 0, owner_id = 0, upload_length = 0, upload_offset = 0, upload_expires_at = 0, duration_ms = 0,
             storage_bytes = 0, views = 0, likes = 0, dislikes = 0, comment_count = 0, watch_time_ms = 0, created_at = 0,
             updated_at = 0, published_at = 0;
-  int progress = 0, width = 0, height = 0, comments_enabled = 1;
+  int progress = 0, width = 0, height = 0, comments_enabled = 1, hidden = 0, owner_suspended = 0;
   std::string public_id, title, description, tags, visibility, status, failure_reason, original_filename,
       original_key, media_prefix, renditions;
   soci::indicator failure_ind = soci::i_null, expires_ind = soci::i_null, original_ind = soci::i_null,
@@ -68,6 +69,8 @@ struct VideoRow {
     s.exchange(soci::into(comment_count));
     s.exchange(soci::into(comments_enabled));
     s.exchange(soci::into(watch_time_ms));
+    s.exchange(soci::into(hidden));
+    s.exchange(soci::into(owner_suspended));
     s.exchange(soci::into(created_at));
     s.exchange(soci::into(updated_at));
     s.exchange(soci::into(published_at, published_ind));
@@ -108,6 +111,8 @@ struct VideoRow {
     v.comment_count = comment_count;
     v.comments_enabled = comments_enabled != 0;
     v.watch_time_ms = watch_time_ms;
+    v.hidden = hidden != 0;
+    v.owner_suspended = owner_suspended != 0;
     v.created_at_ms = created_at;
     v.updated_at_ms = updated_at;
     if (published_ind == soci::i_ok) v.published_at_ms = published_at;
@@ -297,7 +302,8 @@ std::optional<Video> VideoRepository::FindById(std::int64_t id) {
 VideoPage VideoRepository::ListPublic(ListOrder order, int limit, std::string_view cursor) {
   std::string key = order == ListOrder::kLatest ? "v.published_at" : "v.views";
   std::string sql =
-      "JOIN users u ON u.id = v.owner_id WHERE v.status = 'ready' AND v.visibility = 'public' AND u.suspended = 0";
+      "JOIN users u ON u.id = v.owner_id WHERE v.status = 'ready' AND v.visibility = 'public' AND v.hidden = 0 AND "
+      "u.suspended = 0";
   Binds binds;
   if (!cursor.empty()) {
     auto [after_key, after_id] = http::ParseCursor(cursor);
@@ -313,7 +319,7 @@ VideoPage VideoRepository::ListPublic(ListOrder order, int limit, std::string_vi
 VideoPage VideoRepository::ListSubscriptionFeed(std::int64_t user_id, int limit, std::string_view cursor) {
   std::string sql =
       "JOIN feed_items f ON f.video_id = v.id JOIN users u ON u.id = v.owner_id WHERE f.user_id = :user AND "
-      "v.status = 'ready' AND v.visibility = 'public' AND u.suspended = 0";
+      "v.status = 'ready' AND v.visibility = 'public' AND v.hidden = 0 AND u.suspended = 0";
   Binds binds;
   binds.Int(user_id);
   if (!cursor.empty()) {
@@ -326,11 +332,40 @@ VideoPage VideoRepository::ListSubscriptionFeed(std::int64_t user_id, int limit,
   return Page(SelectVideos(database_, sql, std::move(binds)), limit, &PublishedKey);
 }
 
+VideoPage VideoRepository::ListFiltered(const VideoFilter& filter, int limit, std::string_view cursor) {
+  std::string sql = "WHERE 1 = 1";
+  Binds binds;
+  if (!filter.status.empty()) {
+    sql += " AND v.status = :status";
+    binds.Text(filter.status);
+  }
+  if (filter.hidden) {
+    sql += " AND v.hidden = :hidden";
+    binds.Int(*filter.hidden ? 1 : 0);
+  }
+  if (filter.owner_id) {
+    sql += " AND v.owner_id = :owner";
+    binds.Int(*filter.owner_id);
+  }
+  if (!filter.title_contains.empty()) {
+    sql += " AND LOWER(v.title) LIKE :title ESCAPE '!'";
+    binds.Text("%" + db::EscapeLike(LowerAscii(filter.title_contains), '!') + "%");
+  }
+  if (!cursor.empty()) {
+    auto [after_key, after_id] = http::ParseCursor(cursor);
+    sql += " AND (v.created_at < :k1 OR (v.created_at = :k2 AND v.id < :id))";
+    binds.Int(after_key).Int(after_key).Int(after_id);
+  }
+  sql += " ORDER BY v.created_at DESC, v.id DESC LIMIT :limit";
+  binds.Int(limit + 1);
+  return Page(SelectVideos(database_, sql, std::move(binds)), limit, &CreatedKey);
+}
+
 VideoPage VideoRepository::ListByOwner(std::int64_t owner_id, bool everything, int limit, std::string_view cursor) {
   std::string sql = "WHERE v.owner_id = :owner";
   Binds binds;
   binds.Int(owner_id);
-  if (!everything) sql += " AND v.status = 'ready' AND v.visibility = 'public'";
+  if (!everything) sql += " AND v.status = 'ready' AND v.visibility = 'public' AND v.hidden = 0";
   if (!cursor.empty()) {
     auto [after_key, after_id] = http::ParseCursor(cursor);
     sql += " AND (v.created_at < :k1 OR (v.created_at = :k2 AND v.id < :id))";
@@ -358,6 +393,13 @@ bool VideoRepository::UpdateMetadata(std::int64_t id, const VideoMetadata& metad
                        .Int(metadata.comments_enabled ? 1 : 0)
                        .Int(now_ms)
                        .Int(id)) == 1;
+  });
+}
+
+bool VideoRepository::SetHidden(std::int64_t id, bool hidden, std::int64_t now_ms) {
+  return database_.WithSession([&](soci::session& session) {
+    return Execute(session, "UPDATE videos SET hidden = :hidden, updated_at = :now WHERE id = :id",
+                   Binds().Int(hidden ? 1 : 0).Int(now_ms).Int(id)) == 1;
   });
 }
 

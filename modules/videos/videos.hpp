@@ -57,6 +57,8 @@ struct Video {
   std::int64_t comment_count = 0;
   bool comments_enabled = true;
   std::int64_t watch_time_ms = 0;  // summed over every viewer
+  bool hidden = false;             // by a moderator: only its owner and staff see it
+  bool owner_suspended = false;    // read with the row: the owner's account is suspended
   std::int64_t created_at_ms = 0;
   std::int64_t updated_at_ms = 0;
   std::optional<std::int64_t> published_at_ms;
@@ -94,6 +96,14 @@ struct VideoPage {
 
 enum class ListOrder { kLatest, kPopular };
 
+// What the admin's list of every video may be narrowed to.
+struct VideoFilter {
+  std::string status;                    // "" = any
+  std::optional<bool> hidden;            // nullopt = both
+  std::optional<std::int64_t> owner_id;  // nullopt = anyone's
+  std::string title_contains;            // "" = any title; case-insensitive for ASCII
+};
+
 class VideoRepository {
  public:
   explicit VideoRepository(db::Database& database);
@@ -107,12 +117,16 @@ class VideoRepository {
   // One owner's videos, newest first; all of them, or only the public ready ones.
   VideoPage ListByOwner(std::int64_t owner_id, bool everything, int limit, std::string_view cursor);
   std::vector<Video> AllOfOwner(std::int64_t owner_id);
+  // Every video (any status and visibility) matching the filter, newest first.
+  VideoPage ListFiltered(const VideoFilter& filter, int limit, std::string_view cursor);
   // A user's subscriptions feed: public ready videos in their feed inbox (feed_items, kept
   // by the interactions module), newest first.
   VideoPage ListSubscriptionFeed(std::int64_t user_id, int limit, std::string_view cursor);
 
   // Metadata edit; false when the video is gone.
   bool UpdateMetadata(std::int64_t id, const VideoMetadata& metadata, std::int64_t now_ms);
+  // A moderator hides or shows a video again; false when the video is gone.
+  bool SetHidden(std::int64_t id, bool hidden, std::int64_t now_ms);
   // Deletes the row (its upload chunks go with it); false when it was gone already.
   bool Delete(std::int64_t id);
 

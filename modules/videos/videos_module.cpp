@@ -43,12 +43,17 @@ bool VideosModule::CanEdit(const Video& video, const auth::User& user) {
 
 bool VideosModule::CanView(const Video& video, const std::optional<auth::User>& viewer) {
   if (viewer && CanEdit(video, *viewer)) return true;
-  return video.status == kStatusReady && video.visibility != kPrivate;
+  if (video.status != kStatusReady || video.visibility == kPrivate) return false;
+  // Hidden by a moderator, or its owner suspended: only staff still see it (to review it).
+  if (IsWithdrawn(video)) return viewer && auth::HasRole(*viewer, auth::Role::kModerator);
+  return true;
 }
+
+bool VideosModule::IsWithdrawn(const Video& video) { return video.hidden || video.owner_suspended; }
 
 std::string VideosModule::MediaUrl(const Video& video, std::string_view file) {
   std::string url = "/media/" + video.public_id + "/" + std::string(file);
-  if (video.visibility == kPublic) return url;
+  if (video.visibility == kPublic && !IsWithdrawn(video)) return url;
   // Long enough to watch the whole video once, short enough that a shared link dies.
   std::int64_t now_seconds = clock_.NowMs() / 1000;
   std::int64_t duration = video.duration_ms.value_or(0) / 1000;
@@ -97,6 +102,7 @@ nlohmann::json VideosModule::VideoJson(const Video& video, const std::optional<a
       {"dislikes", video.dislikes},
       {"comment_count", video.comment_count},
       {"comments_enabled", video.comments_enabled},
+      {"hidden", video.hidden},
       {"size_bytes", video.status == kStatusUploading ? video.upload_length : video.storage_bytes},
       {"created_at", FormatIso8601(video.created_at_ms)},
       {"updated_at", FormatIso8601(video.updated_at_ms)},

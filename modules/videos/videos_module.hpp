@@ -64,6 +64,8 @@ class VideosModule {
   // Whether the viewer may see the video at all (owner, admin, or not private/unfinished).
   static bool CanView(const Video& video, const std::optional<auth::User>& viewer);
   static bool CanEdit(const Video& video, const auth::User& user);
+  // Hidden by a moderator or its owner suspended: gone for everyone but the owner and staff.
+  static bool IsWithdrawn(const Video& video);
 
   // Hooks for the interactions module (register before the server starts).
   // Called (blocking, on the thread that made the change) after a video became ready or its

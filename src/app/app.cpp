@@ -173,6 +173,7 @@ void App::BuildModules() {
 
   interactions_ = std::make_unique<interactions::InteractionsModule>(*database_, *clock_, *rate_limiter_, *auth_,
                                                                      *videos_, interactions::InteractionsOptions{});
+  admin_ = std::make_unique<admin::AdminModule>(*database_, *clock_, *auth_, *videos_, *job_queue_);
 }
 
 void App::RegisterRoutes() {
@@ -180,6 +181,7 @@ void App::RegisterRoutes() {
   auth_->RegisterRoutes(router_, [this](std::string_view pattern) { AddPage(pattern); });
   videos_->RegisterRoutes(router_, [this](std::string_view pattern) { AddPage(pattern); });
   interactions_->RegisterRoutes(router_, [this](std::string_view pattern) { AddPage(pattern); });
+  admin_->RegisterRoutes(router_, [this](std::string_view pattern) { AddPage(pattern); });
   if (options_.extra_routes) options_.extra_routes(router_, *this);
   router_.SetFallback([files = static_files_.get()](http::RequestContext& context) { return files->Serve(context); });
 }

@@ -27,6 +27,7 @@
 #include "monotube/rate_limit.hpp"
 #include "monotube/storage/storage.hpp"
 #include "monotube/worker_pool.hpp"
+#include "modules/admin/admin_module.hpp"
 #include "modules/auth/auth.hpp"
 #include "modules/interactions/interactions_module.hpp"
 #include "modules/videos/videos_module.hpp"
@@ -82,6 +83,7 @@ class App {
   auth::AuthModule& auth() noexcept { return *auth_; }
   videos::VideosModule& videos() noexcept { return *videos_; }
   interactions::InteractionsModule& interactions() noexcept { return *interactions_; }
+  admin::AdminModule& admin() noexcept { return *admin_; }
   jobs::JobRunner& transcode_runner() noexcept { return *transcode_runner_; }
 
  private:
@@ -104,6 +106,7 @@ class App {
   std::unique_ptr<auth::AuthModule> auth_;
   std::unique_ptr<videos::VideosModule> videos_;
   std::unique_ptr<interactions::InteractionsModule> interactions_;
+  std::unique_ptr<admin::AdminModule> admin_;
   PeriodicTasks periodic_;
   boost::asio::io_context io_;
   http::Router router_;

@@ -4,10 +4,10 @@
 // point (a finished upload notifies subscribers).
 #include <catch2/catch.hpp>
 
-#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -16,46 +16,25 @@
 
 #include "support/accounts.hpp"
 #include "support/test_app.hpp"
+#include "support/videos.hpp"
 
 using namespace std::chrono_literals;
 using monotube::test::Headers;
 using monotube::test::HttpResult;
 using monotube::test::MakeAccount;
+using monotube::test::MakeReadyVideo;
 using monotube::test::MakeSessionAccount;
 using monotube::test::RequireApiError;
 using monotube::test::SendJson;
 using monotube::test::TestAccount;
 using monotube::test::TestApp;
+using monotube::test::UserIdOf;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
 
 const fs::path kMedia = fs::path(MONOTUBE_SOURCE_DIR) / ".." / "shared" / "media";
-
-std::int64_t UserIdOf(TestApp& app, const TestAccount& account) {
-  return app.app().auth().accounts().users().FindByPublicId(account.id).value().id;
-}
-
-// A ready video as the transcoder would leave it (no media files), announced like one.
-std::string MakeReadyVideo(TestApp& app, const TestAccount& owner, const std::string& title,
-                           const std::string& visibility = "public") {
-  auto& repository = app.app().videos().repository();
-  auto now = app.app().clock().NowMs();
-  monotube::videos::Video video;
-  video.owner_id = UserIdOf(app, owner);
-  video.title = title;
-  video.visibility = visibility;
-  video.status = "processing";
-  video.created_at_ms = now;
-  video.updated_at_ms = now;
-  video = repository.Insert(video);
-  monotube::videos::VideoRepository::Published published{
-      "videos/" + video.public_id + "/r-test/", 120'000, 640, 360, {{"360p", 640, 360, 500'000}}, 1000};
-  REQUIRE(repository.MarkReady(video.id, published, now));
-  app.app().videos().NotifyChanged(repository.FindById(video.id).value());
-  return video.public_id;
-}
 
 json GetVideo(TestApp& app, const std::string& id, const Headers& headers = {}) {
   auto result = app.Get("/api/videos/" + id, headers);
@@ -341,19 +320,26 @@ TEST_CASE("200 users rating one video at once leave exact counts", "[interaction
     int steps = 1 + static_cast<int>(random() % 3);
     for (int s = 0; s < steps; ++s) plan.push_back(actions[random() % actions.size()]);
   }
-  std::atomic<int> failures{0};
+  // Catch's assertions are not thread-safe: threads collect what went wrong.
+  std::mutex mutex;
+  std::vector<std::string> failures;
+  auto report = [&](std::string what) {
+    std::lock_guard lock(mutex);
+    failures.push_back(std::move(what));
+  };
   std::vector<std::thread> threads;
   for (int i = 0; i < kUsers; ++i) {
     threads.emplace_back([&, i] {
       for (const auto& action : plans[i]) {
         std::string method = action == "rating" ? "DELETE" : "POST";
         auto result = app.Send(method, "/api/videos/" + video + "/" + action, "", users[i].Bearer());
-        if (result.status != 200) ++failures;
+        if (result.status != 200) report(method + " " + action + ": " + std::to_string(result.status) + " " + result.body);
       }
     });
   }
   for (auto& thread : threads) thread.join();
-  CHECK(failures == 0);
+  for (const auto& failure : failures) UNSCOPED_INFO(failure);
+  CHECK(failures.empty());
   int likes = 0, dislikes = 0;
   for (const auto& plan : plans) {
     if (plan.back() == "like") ++likes;
@@ -404,12 +390,19 @@ TEST_CASE("200 users subscribing at once leave an exact subscriber count", "[int
   std::vector<TestAccount> users;
   for (int i = 0; i < kUsers; ++i) users.push_back(MakeSessionAccount(app, "follower" + std::to_string(i)));
   // Everyone subscribes; every third then unsubscribes; every fifth subscribes twice.
-  std::atomic<int> failures{0};
+  // Catch's assertions are not thread-safe: threads collect what went wrong.
+  std::mutex mutex;
+  std::vector<std::string> failures;
+  auto report = [&](std::string what) {
+    std::lock_guard lock(mutex);
+    failures.push_back(std::move(what));
+  };
   std::vector<std::thread> threads;
   for (int i = 0; i < kUsers; ++i) {
     threads.emplace_back([&, i] {
       auto subscribe = [&](const std::string& method) {
-        if (app.Send(method, "/api/users/" + creator.id + "/subscribe", "", users[i].Bearer()).status != 200) ++failures;
+        auto result = app.Send(method, "/api/users/" + creator.id + "/subscribe", "", users[i].Bearer());
+        if (result.status != 200) report(method + ": " + std::to_string(result.status) + " " + result.body);
       };
       subscribe("POST");
       if (i % 5 == 0) subscribe("POST");
@@ -417,7 +410,8 @@ TEST_CASE("200 users subscribing at once leave an exact subscriber count", "[int
     });
   }
   for (auto& thread : threads) thread.join();
-  CHECK(failures == 0);
+  for (const auto& failure : failures) UNSCOPED_INFO(failure);
+  CHECK(failures.empty());
   int expected = 0;
   for (int i = 0; i < kUsers; ++i) expected += i % 3 != 0;
   CHECK(GetJson(app, "/api/users/" + creator.id)["user"]["subscriber_count"] == expected);

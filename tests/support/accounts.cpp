@@ -58,7 +58,7 @@ TestAccount MakeSessionAccount(TestApp& app, const std::string& username, const 
   account.username = username;
   account.email = user.email;
   account.token = auth::NewSecretToken();
-  sessions.Create({user.id, auth::HashSecretToken(account.token), now, now + 86'400'000, "test", "127.0.0.1"});
+  sessions.Create({user.id, auth::HashSecretToken(account.token), now, now + 30 * 86'400'000LL, "test", "127.0.0.1"});
   account.csrf_token = auth::CsrfTokenFor(account.token);
   return account;
 }

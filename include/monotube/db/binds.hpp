@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <deque>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -38,6 +39,17 @@ class Binds {
   std::deque<std::string> texts_;
   std::vector<std::pair<bool, std::size_t>> order_;
 };
+
+// text with LIKE's wildcards (% and _) and the escape character itself escaped, for
+// "… LIKE :pattern ESCAPE '<escape>'" on SQLite and PostgreSQL.
+inline std::string EscapeLike(std::string_view text, char escape) {
+  std::string out;
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == escape) out += escape;
+    out += c;
+  }
+  return out;
+}
 
 // Runs sql with the binds in placeholder order; returns how many rows it changed.
 inline long long Execute(soci::session& session, const std::string& sql, Binds binds) {

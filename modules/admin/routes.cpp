@@ -1,0 +1,412 @@
+// The admin API (/api/admin/*): dashboard figures, users, videos, jobs and the audit log.
+// Every endpoint needs a moderator or an admin; each write is recorded in the audit log
+// with who, what, on what, when and why.
+#include <soci/soci.h>
+
+#include "monotube/db/binds.hpp"
+#include "monotube/errors.hpp"
+#include "monotube/http/json_fields.hpp"
+#include "monotube/http/paging.hpp"
+#include "monotube/text.hpp"
+#include "modules/admin/admin_module.hpp"
+
+namespace monotube::admin {
+
+using boost::asio::awaitable;
+using http::RequestContext;
+using http::Response;
+using Field = http::bhttp::field;
+
+namespace {
+
+constexpr std::size_t kMaxReasonCharacters = 500;
+constexpr std::size_t kMaxQueryBytes = 200;
+
+nlohmann::json CursorJson(const std::string& cursor) {
+  return cursor.empty() ? nlohmann::json(nullptr) : nlohmann::json(cursor);
+}
+
+// The optional "reason" of a staff action.
+std::string ReasonOf(const nlohmann::json& body) {
+  std::string reason = http::OptionalString(body, "reason").value_or("");
+  if (!IsValidUtf8(reason) || CountCharacters(reason) > kMaxReasonCharacters)
+    ThrowFieldError("reason", InvalidInput("invalid_reason", "A reason can have at most 500 characters."));
+  return reason;
+}
+
+std::string QueryText(const http::Request& request, const std::string& name) {
+  std::string value = request.Query(name).value_or("");
+  if (value.size() > kMaxQueryBytes || !IsValidUtf8(value))
+    throw InvalidInput("invalid_" + name, name + " must be at most 200 characters of text.");
+  return value;
+}
+
+std::optional<bool> BoolQuery(const http::Request& request, const std::string& name) {
+  auto value = request.Query(name);
+  if (!value || value->empty()) return std::nullopt;
+  if (*value == "true" || *value == "1") return true;
+  if (*value == "false" || *value == "0") return false;
+  throw InvalidInput("invalid_" + name, name + " must be true or false.");
+}
+
+nlohmann::json JobJson(const jobs::JobRecord& job) {
+  auto time = [](std::optional<std::int64_t> ms) { return ms ? nlohmann::json(FormatIso8601(*ms)) : nlohmann::json(nullptr); };
+  return {{"id", std::to_string(job.id)},
+          {"type", job.type},
+          {"state", job.state},
+          {"attempts", job.attempts},
+          {"max_attempts", job.max_attempts},
+          {"last_error", job.last_error ? nlohmann::json(*job.last_error) : nlohmann::json(nullptr)},
+          {"payload", job.payload},
+          {"run_at", FormatIso8601(job.run_at_ms)},
+          {"lease_owner", job.lease_owner ? nlohmann::json(*job.lease_owner) : nlohmann::json(nullptr)},
+          {"lease_expires_at", time(job.lease_expires_at_ms)},
+          {"created_at", FormatIso8601(job.created_at_ms)},
+          {"updated_at", FormatIso8601(job.updated_at_ms)}};
+}
+
+nlohmann::json AuditJson(const AuditEntry& entry) {
+  return {{"id", std::to_string(entry.id)},
+          {"actor", {{"id", entry.actor_id}, {"username", entry.actor_username}, {"role", entry.actor_role}}},
+          {"action", entry.action},
+          {"target", {{"type", entry.target_type}, {"id", entry.target_id}, {"label", entry.target_label}}},
+          {"reason", entry.reason},
+          {"details", entry.details},
+          {"created_at", FormatIso8601(entry.created_at_ms)}};
+}
+
+}  // namespace
+
+class AdminRoutes {
+ public:
+  explicit AdminRoutes(AdminModule& module) : module_(module), auth_(module.auth_), videos_(module.videos_) {}
+
+  void Register(http::Router& router) {
+    router.Get("/api/admin/stats", [this](RequestContext& c) { return Stats(c); });
+    router.Get("/api/admin/users", [this](RequestContext& c) { return ListUsers(c); });
+    router.Patch("/api/admin/users/{user_id}", [this](RequestContext& c) { return ChangeUser(c); });
+    router.Delete("/api/admin/users/{user_id}", [this](RequestContext& c) { return DeleteUser(c); });
+    router.Get("/api/admin/videos", [this](RequestContext& c) { return ListVideos(c); });
+    router.Patch("/api/admin/videos/{video_id}", [this](RequestContext& c) { return ChangeVideo(c); });
+    router.Delete("/api/admin/videos/{video_id}", [this](RequestContext& c) { return DeleteVideo(c); });
+    router.Get("/api/admin/jobs", [this](RequestContext& c) { return ListJobs(c); });
+    router.Post("/api/admin/jobs/{job_id}/retry", [this](RequestContext& c) { return JobAction(c, true); });
+    router.Post("/api/admin/jobs/{job_id}/cancel", [this](RequestContext& c) { return JobAction(c, false); });
+    router.Get("/api/admin/audit", [this](RequestContext& c) { return ListAudit(c); });
+  }
+
+ private:
+  awaitable<auth::User> Staff(RequestContext& context, auth::Role at_least = auth::Role::kModerator) {
+    auto principal = co_await auth_.Require(context, at_least);
+    co_return std::move(principal.user);
+  }
+
+  awaitable<auth::User> LoadUser(RequestContext& context) {
+    const std::string& id = context.Param("user_id");
+    auto user = co_await context.Blocking([&] { return auth_.accounts().users().FindByPublicId(id); });
+    if (!user) throw NotFound("user_not_found", "There is no such user.");
+    co_return std::move(*user);
+  }
+
+  awaitable<videos::Video> LoadVideo(RequestContext& context) {
+    const std::string& id = context.Param("video_id");
+    auto video = co_await context.Blocking([&] { return videos_.repository().FindByPublicId(id); });
+    if (!video) throw NotFound("video_not_found", "There is no such video.");
+    co_return std::move(*video);
+  }
+
+  nlohmann::json AdminUserJson(const auth::User& user) {
+    nlohmann::json json = auth_.PrivateUserJson(user);
+    json["video_count"] = module_.database_.WithSession([&](soci::session& session) {
+      long long count = 0, id = user.id;
+      session << "SELECT COUNT(*) FROM videos WHERE owner_id = :id", soci::into(count), soci::use(id);
+      return count;
+    });
+    return json;
+  }
+
+  // ---------- dashboard ----------
+
+  awaitable<Response> Stats(RequestContext& context) {
+    co_await Staff(context);
+    auto json = co_await context.Blocking([&] { return module_.Stats(); });
+    auto response = Response::Json(json);
+    response.headers.set(Field::cache_control, "no-store");
+    co_return response;
+  }
+
+  // ---------- users ----------
+
+  awaitable<Response> ListUsers(RequestContext& context) {
+    co_await Staff(context);
+    const auto& request = context.request;
+    std::string query = LowerAscii(QueryText(request, "query"));
+    std::string role = QueryText(request, "role");
+    if (!role.empty() && role != "viewer" && role != "creator" && role != "moderator" && role != "admin")
+      throw InvalidInput("invalid_role", "role must be viewer, creator, moderator or admin.");
+    auto suspended = BoolQuery(request, "suspended");
+    int limit = http::PageSize(request, 50);
+    std::string cursor = request.Query("cursor").value_or("");
+    auto json = co_await context.Blocking([&] {
+      std::string sql = "SELECT id FROM users WHERE 1 = 1";
+      db::Binds binds;
+      if (!query.empty()) {
+        std::string pattern = "%" + db::EscapeLike(query, '!') + "%";
+        sql += " AND (username_lower LIKE :q1 ESCAPE '!' OR email_lower LIKE :q2 ESCAPE '!' OR LOWER(display_name) "
+               "LIKE :q3 ESCAPE '!')";
+        binds.Text(pattern).Text(pattern).Text(pattern);
+      }
+      if (!role.empty()) {
+        sql += " AND role = :role";
+        binds.Text(role);
+      }
+      if (suspended) {
+        sql += " AND suspended = :suspended";
+        binds.Int(*suspended ? 1 : 0);
+      }
+      if (!cursor.empty()) {
+        sql += " AND id < :cursor";
+        binds.Int(http::ParseCursor(cursor).id);
+      }
+      sql += " ORDER BY id DESC LIMIT :limit";
+      binds.Int(limit + 1);
+      std::vector<long long> ids = module_.database_.WithSession([&](soci::session& session) {
+        std::vector<long long> found;
+        long long id = 0;
+        soci::statement statement(session);
+        binds.ExchangeInto(statement);
+        statement.exchange(soci::into(id));
+        statement.alloc();
+        statement.prepare(sql);
+        statement.define_and_bind();
+        if (statement.execute(true)) {
+          do found.push_back(id);
+          while (statement.fetch());
+        }
+        return found;
+      });
+      std::string next;
+      if (static_cast<int>(ids.size()) > limit) {
+        ids.resize(static_cast<std::size_t>(limit));
+        next = http::MakeCursor(0, ids.back());
+      }
+      nlohmann::json list = nlohmann::json::array();
+      for (long long id : ids)
+        if (auto user = auth_.accounts().users().FindById(id)) list.push_back(AdminUserJson(*user));
+      return nlohmann::json{{"users", std::move(list)}, {"next_cursor", CursorJson(next)}};
+    });
+    auto response = Response::Json(json);
+    response.headers.set(Field::cache_control, "no-store");
+    co_return response;
+  }
+
+  awaitable<Response> ChangeUser(RequestContext& context) {
+    auth::User actor = co_await Staff(context);
+    auth::User target = co_await LoadUser(context);
+    nlohmann::json body = http::JsonObject(context.request);
+    std::string reason = ReasonOf(body);
+    std::optional<std::string> role = http::OptionalString(body, "role");
+    std::optional<bool> suspended;
+    if (body.contains("suspended")) {
+      if (!body["suspended"].is_boolean())
+        ThrowFieldError("suspended", InvalidInput("invalid_type", "suspended must be true or false."));
+      suspended = body["suspended"].get<bool>();
+    }
+    if (!role && !suspended) throw InvalidInput("missing_field", "Send role and/or suspended.");
+    if (target.id == actor.id)
+      throw Forbidden("not_yourself", "You cannot change your own role or suspend yourself here.");
+    bool is_admin = auth::HasRole(actor, auth::Role::kAdmin);
+    if (role && !is_admin) throw Forbidden("Only admins change roles.");
+    // Moderators act on viewers and creators only; staff answer to admins.
+    if (!is_admin && auth::HasRole(target, auth::Role::kModerator))
+      throw Forbidden("Only admins act on moderators and admins.");
+    auto json = co_await context.Blocking([&] {
+      auto& accounts = auth_.accounts();
+      if (role && *role != target.role) {
+        accounts.SetRole(target, *role);
+        module_.audit_.Record(actor, "user.role", "user", target.public_id, target.username, reason,
+                              {{"from", target.role}, {"to", *role}});
+      }
+      if (suspended && *suspended != target.suspended) {
+        if (*suspended && target.role == "admin" && accounts.users().CountWithRole("admin") <= 1)
+          throw Conflict("last_admin", "The site's only admin cannot be suspended.");
+        accounts.SetSuspended(target, *suspended);
+        module_.audit_.Record(actor, *suspended ? "user.suspend" : "user.unsuspend", "user", target.public_id,
+                              target.username, reason);
+      }
+      auto updated = accounts.users().FindById(target.id);
+      if (!updated) throw NotFound("user_not_found", "There is no such user.");
+      return AdminUserJson(*updated);
+    });
+    co_return Response::Json({{"user", std::move(json)}});
+  }
+
+  awaitable<Response> DeleteUser(RequestContext& context) {
+    auth::User actor = co_await Staff(context, auth::Role::kAdmin);
+    auth::User target = co_await LoadUser(context);
+    if (target.id == actor.id) throw Forbidden("not_yourself", "Delete your own account from your settings.");
+    nlohmann::json body = http::JsonObject(context.request);
+    std::string reason = ReasonOf(body);
+    co_await context.Blocking([&] {
+      auth_.accounts().DeleteUser(target);
+      module_.audit_.Record(actor, "user.delete", "user", target.public_id, target.username, reason,
+                            {{"email", target.email}, {"role", target.role}});
+    });
+    co_return Response::Empty();
+  }
+
+  // ---------- videos ----------
+
+  awaitable<Response> ListVideos(RequestContext& context) {
+    auth::User actor = co_await Staff(context);
+    const auto& request = context.request;
+    videos::VideoFilter filter;
+    filter.status = QueryText(request, "status");
+    if (!filter.status.empty() && filter.status != videos::kStatusUploading &&
+        filter.status != videos::kStatusProcessing && filter.status != videos::kStatusReady &&
+        filter.status != videos::kStatusFailed)
+      throw InvalidInput("invalid_status", "status must be uploading, processing, ready or failed.");
+    filter.hidden = BoolQuery(request, "hidden");
+    filter.title_contains = QueryText(request, "query");
+    std::string owner = QueryText(request, "owner");
+    int limit = http::PageSize(request, 50);
+    std::string cursor = request.Query("cursor").value_or("");
+    auto json = co_await context.Blocking([&] {
+      if (!owner.empty()) {
+        auto user = auth_.accounts().users().FindByPublicId(owner);
+        if (!user) user = auth_.accounts().users().FindByLogin(owner);
+        if (!user) throw NotFound("user_not_found", "There is no such user.");
+        filter.owner_id = user->id;
+      }
+      auto page = videos_.repository().ListFiltered(filter, limit, cursor);
+      nlohmann::json list = nlohmann::json::array();
+      for (const auto& video : page.videos) {
+        nlohmann::json item = videos_.VideoJson(video, actor);
+        item["owner_suspended"] = video.owner_suspended;
+        list.push_back(std::move(item));
+      }
+      return nlohmann::json{{"videos", std::move(list)}, {"next_cursor", CursorJson(page.next_cursor)}};
+    });
+    auto response = Response::Json(json);
+    response.headers.set(Field::cache_control, "no-store");
+    co_return response;
+  }
+
+  awaitable<Response> ChangeVideo(RequestContext& context) {
+    auth::User actor = co_await Staff(context);
+    videos::Video video = co_await LoadVideo(context);
+    nlohmann::json body = http::JsonObject(context.request);
+    std::string reason = ReasonOf(body);
+    if (!body.contains("hidden") || !body["hidden"].is_boolean())
+      ThrowFieldError("hidden", InvalidInput("invalid_type", "hidden must be true or false."));
+    bool hidden = body["hidden"].get<bool>();
+    auto json = co_await context.Blocking([&] {
+      if (hidden != video.hidden) {
+        if (!videos_.repository().SetHidden(video.id, hidden, module_.clock_.NowMs()))
+          throw NotFound("video_not_found", "There is no such video.");
+        module_.audit_.Record(actor, hidden ? "video.hide" : "video.unhide", "video", video.public_id, video.title,
+                              reason);
+      }
+      auto updated = videos_.repository().FindById(video.id);
+      if (!updated) throw NotFound("video_not_found", "There is no such video.");
+      videos_.NotifyChanged(*updated);
+      return videos_.VideoJson(*updated, actor);
+    });
+    co_return Response::Json({{"video", std::move(json)}});
+  }
+
+  awaitable<Response> DeleteVideo(RequestContext& context) {
+    auth::User actor = co_await Staff(context, auth::Role::kAdmin);
+    videos::Video video = co_await LoadVideo(context);
+    nlohmann::json body = http::JsonObject(context.request);
+    std::string reason = ReasonOf(body);
+    co_await context.Blocking([&] {
+      videos_.DeleteVideo(video);
+      auto owner = auth_.accounts().users().FindById(video.owner_id);
+      module_.audit_.Record(actor, "video.delete", "video", video.public_id, video.title, reason,
+                            {{"owner", owner ? owner->username : ""}});
+    });
+    co_return Response::Empty();
+  }
+
+  // ---------- jobs ----------
+
+  awaitable<Response> ListJobs(RequestContext& context) {
+    co_await Staff(context, auth::Role::kAdmin);
+    std::string state = QueryText(context.request, "state");
+    if (!state.empty() && state != jobs::kStateQueued && state != jobs::kStateRunning &&
+        state != jobs::kStateSucceeded && state != jobs::kStateFailed && state != jobs::kStateCancelled)
+      throw InvalidInput("invalid_state", "state must be queued, running, succeeded, failed or cancelled.");
+    int limit = http::PageSize(context.request, 50);
+    std::string cursor = context.request.Query("cursor").value_or("");
+    auto json = co_await context.Blocking([&] {
+      std::int64_t before = cursor.empty() ? 0 : http::ParseCursor(cursor).id;
+      auto list = module_.queue_.List(state, limit + 1, before);
+      std::string next;
+      if (static_cast<int>(list.size()) > limit) {
+        list.resize(static_cast<std::size_t>(limit));
+        next = http::MakeCursor(0, list.back().id);
+      }
+      nlohmann::json items = nlohmann::json::array();
+      for (const auto& job : list) items.push_back(JobJson(job));
+      nlohmann::json counts = nlohmann::json::object();
+      for (const auto& [name, count] : module_.queue_.CountByState()) counts[name] = count;
+      return nlohmann::json{{"jobs", std::move(items)}, {"next_cursor", CursorJson(next)}, {"counts", counts}};
+    });
+    auto response = Response::Json(json);
+    response.headers.set(Field::cache_control, "no-store");
+    co_return response;
+  }
+
+  awaitable<Response> JobAction(RequestContext& context, bool retry) {
+    auth::User actor = co_await Staff(context, auth::Role::kAdmin);
+    auto id = http::ParseCount(context.Param("job_id"));
+    if (!id) throw NotFound("job_not_found", "There is no such job.");
+    nlohmann::json body = http::JsonObject(context.request);
+    std::string reason = ReasonOf(body);
+    auto json = co_await context.Blocking([&] {
+      auto job = module_.queue_.Get(*id);
+      if (!job) throw NotFound("job_not_found", "There is no such job.");
+      bool done = retry ? module_.queue_.Retry(*id) : module_.queue_.Cancel(*id);
+      if (!done)
+        throw Conflict("job_state", retry ? "Only failed or cancelled jobs can be retried (this one is " + job->state + ")."
+                                          : "Only queued or running jobs can be cancelled (this one is " + job->state + ").");
+      module_.audit_.Record(actor, retry ? "job.retry" : "job.cancel", "job", std::to_string(*id), job->type, reason);
+      return JobJson(module_.queue_.Get(*id).value());
+    });
+    co_return Response::Json({{"job", std::move(json)}});
+  }
+
+  // ---------- audit log ----------
+
+  awaitable<Response> ListAudit(RequestContext& context) {
+    co_await Staff(context);
+    AuditFilter filter;
+    filter.actor_id = QueryText(context.request, "actor");
+    filter.action = QueryText(context.request, "action");
+    filter.target_type = QueryText(context.request, "target_type");
+    filter.target_id = QueryText(context.request, "target_id");
+    int limit = http::PageSize(context.request, 50);
+    std::string cursor = context.request.Query("cursor").value_or("");
+    auto json = co_await context.Blocking([&] {
+      auto page = module_.audit_.List(filter, limit, cursor);
+      nlohmann::json list = nlohmann::json::array();
+      for (const auto& entry : page.entries) list.push_back(AuditJson(entry));
+      return nlohmann::json{{"entries", std::move(list)}, {"next_cursor", CursorJson(page.next_cursor)}};
+    });
+    auto response = Response::Json(json);
+    response.headers.set(Field::cache_control, "no-store");
+    co_return response;
+  }
+
+  AdminModule& module_;
+  auth::AuthModule& auth_;
+  videos::VideosModule& videos_;
+};
+
+void AdminModule::RegisterRoutes(http::Router& router, const std::function<void(std::string_view)>&) {
+  routes_ = std::make_shared<AdminRoutes>(*this);
+  routes_->Register(router);
+}
+
+}  // namespace monotube::admin
