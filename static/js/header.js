@@ -8,6 +8,8 @@ import { h, replaceChildren } from './dom.js';
 import { renderAvatar } from './components/avatar.js';
 import { notificationsBell } from './components/notifications.js';
 import { setFlash } from './flash.js';
+import { svgIcon } from './icons.js';
+import { popupPanel } from './popup-panel.js';
 import { displayName, loadSession, onUserChange, setUser } from './session.js';
 import { channelUrl, myVideosUrl, uploadUrl } from './urls.js';
 import { canUpload } from './videos.js';
@@ -62,7 +64,8 @@ async function logOut() {
 
 // The avatar button and its menu (the WAI-ARIA menu button pattern): Enter, Space or
 // ArrowDown open it on the first item, ArrowUp on the last; arrows, Home and End move;
-// Escape closes and returns to the button; Tab or a click elsewhere closes it.
+// Escape closes and returns to the button; Tab or a click elsewhere closes it. The
+// opening, closing and moving are popupPanel()'s, shared with the notifications bell.
 function renderAccountMenu(user, signal) {
   const name = displayName(user);
   const button = h('button', {
@@ -90,25 +93,9 @@ function renderAccountMenu(user, signal) {
         h('p', { class: 'account-menu__username', text: `@${user.username}` }))),
     list);
 
-  const items = () => Array.from(list.querySelectorAll('[role="menuitem"]'));
-  const isOpen = () => !panel.hidden;
-  const focusItem = (index) => {
-    const all = items();
-    all[(index + all.length) % all.length]?.focus();
-  };
-  const open = (focusIndex = 0) => {
-    panel.hidden = false;
-    button.setAttribute('aria-expanded', 'true');
-    focusItem(focusIndex);
-  };
-  const close = (returnFocus = true) => {
-    if (!isOpen()) return;
-    panel.hidden = true;
-    button.setAttribute('aria-expanded', 'false');
-    if (returnFocus) button.focus();
-  };
-
-  button.addEventListener('click', () => (isOpen() ? close() : open()));
+  const { open, close } = popupPanel({
+    button, panel, items: () => Array.from(list.querySelectorAll('[role="menuitem"]')), signal,
+  });
   button.addEventListener('keydown', (event) => {
     if (event.key === 'ArrowDown') {
       event.preventDefault();
@@ -119,16 +106,7 @@ function renderAccountMenu(user, signal) {
     }
   });
   panel.addEventListener('keydown', (event) => {
-    const all = items();
-    const index = all.indexOf(document.activeElement);
-    const moves = { ArrowDown: index + 1, ArrowUp: index - 1, Home: 0, End: -1 };
-    if (event.key in moves) {
-      event.preventDefault();
-      focusItem(moves[event.key]);
-    } else if (event.key === 'Escape') {
-      event.preventDefault();
-      close();
-    } else if (event.key === 'Tab') {
+    if (event.key === 'Tab') {
       close(false);
     } else if (event.key === ' ' && document.activeElement?.tagName === 'A') {
       // Space activates links in a menu too.
@@ -136,28 +114,14 @@ function renderAccountMenu(user, signal) {
       document.activeElement.click();
     }
   });
-  document.addEventListener('click', (event) => {
-    if (isOpen() && !panel.contains(event.target) && !button.contains(event.target)) close(false);
-  }, { signal });
 
   return h('div', { class: 'account' }, button, panel);
 }
 
 // Creators get an upload button beside their avatar (the icon alone on phones).
 function uploadButton() {
-  const SVG = 'http://www.w3.org/2000/svg';
-  const svg = document.createElementNS(SVG, 'svg');
-  for (const [k, v] of Object.entries({ viewBox: '0 0 24 24', width: 20, height: 20, 'aria-hidden': 'true', focusable: 'false' })) {
-    svg.setAttribute(k, String(v));
-  }
-  const path = document.createElementNS(SVG, 'path');
-  for (const [k, v] of Object.entries({
-    d: 'M12 16V5m-5 5 5-5 5 5M5 19h14', fill: 'none', stroke: 'currentColor', 'stroke-width': 2,
-    'stroke-linecap': 'round', 'stroke-linejoin': 'round',
-  })) path.setAttribute(k, String(v));
-  svg.append(path);
   return h('a', { class: 'button button--outline site-nav__upload', href: uploadUrl, 'aria-label': 'Upload a video', title: 'Upload a video' },
-    svg, h('span', { class: 'site-nav__upload-text', text: 'Upload' }));
+    svgIcon('M12 16V5m-5 5 5-5 5 5M5 19h14', { size: 20 }), h('span', { class: 'site-nav__upload-text', text: 'Upload' }));
 }
 
 let menuListeners = null;

@@ -1,6 +1,7 @@
-// Icons of the interaction controls (like, dislike, bell, …), built as SVG DOM (no markup
-// strings). 24×24, currentColor, hidden from assistive technology: the control around
-// the icon carries the words.
+// Icons built as SVG DOM (no markup strings): svgIcon() draws one path, 24×24 in
+// currentColor and hidden from assistive technology (the control around the icon carries
+// the words); the player's icons and the header's upload button use it too. icon() gives
+// the interaction controls' icons (like, dislike, bell, …) by name.
 const SVG = 'http://www.w3.org/2000/svg';
 
 const paths = {
@@ -12,15 +13,24 @@ const paths = {
   reply: 'M10 8V4l-7 7 7 7v-4c5 0 8 1.5 11 5-1-5-4-10-11-11z',
 };
 
-export function icon(name, { size = 20 } = {}) {
+function setAttributes(element, attributes) {
+  for (const [key, value] of Object.entries(attributes)) {
+    if (value !== undefined) element.setAttribute(key, String(value));
+  }
+}
+
+// d: the path; a stroke 2 wide with round ends, or filled (filled: true).
+export function svgIcon(d, { size = 24, className, filled = false } = {}) {
   const svg = document.createElementNS(SVG, 'svg');
-  for (const [key, value] of Object.entries({
-    viewBox: '0 0 24 24', width: size, height: size, 'aria-hidden': 'true', focusable: 'false', class: `icon icon--${name}`,
-  })) svg.setAttribute(key, String(value));
+  setAttributes(svg, { viewBox: '0 0 24 24', width: size, height: size, 'aria-hidden': 'true', focusable: 'false', class: className });
   const path = document.createElementNS(SVG, 'path');
-  for (const [key, value] of Object.entries({
-    d: paths[name], fill: 'none', stroke: 'currentColor', 'stroke-width': 2, 'stroke-linecap': 'round', 'stroke-linejoin': 'round',
-  })) path.setAttribute(key, String(value));
+  setAttributes(path, filled ? { d, fill: 'currentColor' } : {
+    d, fill: 'none', stroke: 'currentColor', 'stroke-width': 2, 'stroke-linecap': 'round', 'stroke-linejoin': 'round',
+  });
   svg.append(path);
   return svg;
+}
+
+export function icon(name, { size = 20 } = {}) {
+  return svgIcon(paths[name], { size, className: `icon icon--${name}` });
 }

@@ -188,20 +188,18 @@ async function main() {
       const like = B.page.locator('[data-testid="like-button"]');
       const dislike = B.page.locator('[data-testid="dislike-button"]');
       const counts = async () => [await text(B.page.locator('[data-testid="like-count"]')), await text(B.page.locator('[data-testid="dislike-count"]'))];
+      // Clicks the button, waits until it shows `pressed`, then checks the [likes, dislikes] counts.
+      const rate = async (button, what, pressed, expected) => {
+        await button.click();
+        await until(what, async () => await button.getAttribute('aria-pressed') === pressed);
+        assert.deepEqual(await counts(), expected);
+      };
       assert.deepEqual(await counts(), ['0', '0']);
-      await like.click();
-      await until('the like', async () => await like.getAttribute('aria-pressed') === 'true');
-      assert.deepEqual(await counts(), ['1', '0']);
-      await dislike.click();
-      await until('the dislike', async () => await dislike.getAttribute('aria-pressed') === 'true');
+      await rate(like, 'the like', 'true', ['1', '0']);
+      await rate(dislike, 'the dislike', 'true', ['0', '1']);
       assert.equal(await like.getAttribute('aria-pressed'), 'false');
-      assert.deepEqual(await counts(), ['0', '1']);
-      await dislike.click();
-      await until('no rating', async () => await dislike.getAttribute('aria-pressed') === 'false');
-      assert.deepEqual(await counts(), ['0', '0']);
-      await like.click();
-      await until('the like again', async () => await like.getAttribute('aria-pressed') === 'true');
-      assert.deepEqual(await counts(), ['1', '0']);
+      await rate(dislike, 'no rating', 'false', ['0', '0']);
+      await rate(like, 'the like again', 'true', ['1', '0']);
     }, B);
 
     await step('after a reload B sees 1 like, 2 comments, 1 subscriber, and A’s reply', async () => {

@@ -1,6 +1,6 @@
-// What the interaction tests share: a server on a fresh data directory with accounts
-// signed up through the API, a video uploaded over tus from Node (tus-js-client, as the
-// upload page does) and waited for until it is ready, polling with a deadline, and
+// What the tests share beyond harness.mjs: a server on a fresh data directory with
+// accounts signed up through the API, a video uploaded over tus from Node (tus-js-client,
+// as the upload page does) and waited for until it is ready, polling with a deadline, and
 // screenshots into test-results/.
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -44,8 +44,9 @@ export async function shot(page, name, { fullPage = true } = {}) {
   await page.screenshot({ path: path.join(resultsDir, `${name}.png`), fullPage });
 }
 
-// The server with MONOTUBE_SIGNUP_ROLE=creator. Resolves {baseUrl, server, dataDir, healthy(), cleanup()}.
-export async function startSite(prefix) {
+// The server, with MONOTUBE_SIGNUP_ROLE=creator unless signupRole says otherwise (null:
+// the server's own default). Resolves {baseUrl, server, binary, dataDir, healthy(), cleanup()}.
+export async function startSite(prefix, { signupRole = 'creator' } = {}) {
   const binary = process.env.MONOTUBE_BIN;
   if (!binary) throw new Error('set MONOTUBE_BIN to the monotube binary (e.g. build/monotube)');
   const staticDir = path.resolve(process.env.MONOTUBE_STATIC_DIR ?? path.join(repoRoot, 'static'));
@@ -56,11 +57,12 @@ export async function startSite(prefix) {
     MONOTUBE_LISTEN: `127.0.0.1:${port}`,
     MONOTUBE_DATA_DIR: dataDir,
     MONOTUBE_STATIC_DIR: staticDir,
-    MONOTUBE_SIGNUP_ROLE: 'creator',
+    ...(signupRole ? { MONOTUBE_SIGNUP_ROLE: signupRole } : {}),
   });
   return {
     baseUrl,
     server,
+    binary,
     dataDir,
     healthy: () => waitForHealthy(baseUrl, server, 30_000),
     async cleanup({ printOutput = false } = {}) {

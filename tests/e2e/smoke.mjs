@@ -7,14 +7,13 @@
 //
 // Screenshots go to test-results/ at the repository root.
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 
 import {
-  assertClean, check, freePort, launchBrowser, newContext, repoRoot, results, resultsDir, runTest, startServer,
-  stopServer, viewports, waitForHealthy, watchPage,
+  assertClean, check, launchBrowser, newContext, results, resultsDir, runTest, viewports, watchPage,
 } from './harness.mjs';
+import { startSite } from './site.mjs';
 
 async function checkHeader(page) {
   const logo = page.locator('header a[href="/"]').first();
@@ -35,22 +34,13 @@ async function checkHeader(page) {
 }
 
 async function main() {
-  const binary = process.env.MONOTUBE_BIN;
-  if (!binary) throw new Error('set MONOTUBE_BIN to the monotube binary (e.g. build/monotube)');
-  const staticDir = path.resolve(process.env.MONOTUBE_STATIC_DIR ?? path.join(repoRoot, 'static'));
   await mkdir(resultsDir, { recursive: true });
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'monotube-e2e-'));
-  const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
-
-  const server = startServer(binary, {
-    MONOTUBE_LISTEN: `127.0.0.1:${port}`,
-    MONOTUBE_DATA_DIR: dataDir,
-    MONOTUBE_STATIC_DIR: staticDir,
-  });
+  // The server as it comes: sign-ups get its default role.
+  const site = await startSite('smoke', { signupRole: null });
+  const { baseUrl } = site;
   let browser;
   try {
-    if (!await check('the server starts and answers /healthz', () => waitForHealthy(baseUrl, server, 30_000))) return;
+    if (!await check('the server starts and answers /healthz', site.healthy)) return;
 
     browser = await launchBrowser();
     for (const viewport of viewports) {
@@ -98,9 +88,7 @@ async function main() {
     }
   } finally {
     if (browser) await browser.close().catch(() => {});
-    await stopServer(server);
-    if (results.failed > 0) console.log(`--- server output (last lines) ---\n${server.output.join('\n')}`);
-    await rm(dataDir, { recursive: true, force: true });
+    await site.cleanup({ printOutput: results.failed > 0 });
   }
 }
 

@@ -23,28 +23,14 @@ import {
   check, freePort, repoRoot, results, runTest, startServer, stopServer, waitForHealthy,
 } from './harness.mjs';
 import { makeVideoFile } from './media.mjs';
+import { signUp, sleep } from './site.mjs';
 
 const chunkSize = 256 * 1024;
 const sha256 = (buffer) => createHash('sha256').update(buffer).digest('hex');
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const b64 = (text) => Buffer.from(text, 'utf8').toString('base64');
 
 function metadataHeader(fields) {
   return Object.entries(fields).map(([key, value]) => `${key} ${b64(value)}`).join(',');
-}
-
-async function account(baseUrl, who) {
-  const signup = await fetch(`${baseUrl}/api/auth/signup`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(who),
-  });
-  assert.equal(signup.status, 201, `sign-up of ${who.username}: ${await signup.text()}`);
-  const login = await fetch(`${baseUrl}/api/auth/login`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ login: who.username, password: who.password }),
-  });
-  const data = await login.json();
-  assert.equal(login.status, 200);
-  return data.token;
 }
 
 // Runs a tus upload until it succeeds, fails, or stop(accepted) returns true after a
@@ -118,7 +104,7 @@ async function main() {
   let server = startServer(binary, env);
   try {
     if (!await check('the server starts and answers /healthz', () => waitForHealthy(baseUrl, server, 30_000))) return;
-    const token = await account(baseUrl, { username: 'tus_creator', email: 'tus@example.com', password: 'brisk amber 19 meadow' });
+    const { token } = await signUp(baseUrl, { username: 'tus_creator', email: 'tus@example.com', password: 'brisk amber 19 meadow' });
     const { data: source } = await makeVideoFile(path.join(workDir, 'source.mp4'), { seconds: 4, megabytes: 4 });
     const half = Math.floor(source.length / 2);
     assert.ok(source.length > 8 * chunkSize, `the file spans many chunks (${source.length} bytes)`);
@@ -251,7 +237,7 @@ async function main() {
       });
       assert.equal(anonymous.status, 401, 'no credentials, no upload');
 
-      const otherToken = await account(baseUrl, { username: 'tus_other', email: 'other@example.com', password: 'gentle copper 33 river' });
+      const { token: otherToken } = await signUp(baseUrl, { username: 'tus_other', email: 'other@example.com', password: 'gentle copper 33 river' });
       const theirs = await fetch(location, { method: 'HEAD', headers: { Authorization: `Bearer ${otherToken}`, 'Tus-Resumable': '1.0.0' } });
       assert.ok([403, 404].includes(theirs.status), `someone else's HEAD answered ${theirs.status}`);
       const theirPatch = await fetch(location, {

@@ -25,10 +25,10 @@ import os from 'node:os';
 import path from 'node:path';
 
 import {
-  assertClean, check, freePort, launchBrowser, newContext, repoRoot, results, resultsDir,
-  runTest, startServer, stopServer, viewports, waitForHealthy, watchPage,
+  assertClean, check, launchBrowser, newContext, repoRoot, results, resultsDir, runTest, viewports, watchPage,
 } from './harness.mjs';
 import { makeVideoFile } from './media.mjs';
+import { signUp, sleep, startSite, until } from './site.mjs';
 
 const [desktop, phone] = viewports;
 const mediaDir = path.resolve(process.env.MONOTUBE_MEDIA_DIR ?? path.join(repoRoot, '..', 'shared', 'media'));
@@ -39,22 +39,10 @@ const viewer = { username: 'e2e_viewer', email: 'viewer@example.com', password: 
 const processingTimeoutMs = 10 * 60_000;
 
 const sha256 = (buffer) => createHash('sha256').update(buffer).digest('hex');
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function shot(page, name, viewport) {
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(resultsDir, `videos-${name}-${viewport.name}.png`), fullPage: true });
-}
-
-async function until(what, fn, timeoutMs = 15_000, intervalMs = 100) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last) return last;
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 // ---------- the API from outside the browser (Bearer token) ----------
@@ -84,15 +72,6 @@ function apiClient(baseUrl, token) {
       return answer.data;
     },
   };
-}
-
-async function login(baseUrl, { username, password }) {
-  const response = await fetch(`${baseUrl}/api/auth/login`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login: username, password }),
-  });
-  const data = await response.json();
-  assert.equal(response.status, 200, `log-in of ${username}: ${JSON.stringify(data)}`);
-  return data;
 }
 
 // ---------- page helpers ----------
@@ -730,32 +709,19 @@ async function phonePass({ browser, baseUrl, uploaded }) {
 }
 
 async function main() {
-  const binary = process.env.MONOTUBE_BIN;
-  if (!binary) throw new Error('set MONOTUBE_BIN to the monotube binary (e.g. build/monotube)');
-  const staticDir = path.resolve(process.env.MONOTUBE_STATIC_DIR ?? path.join(repoRoot, 'static'));
   assert.ok(existsSync(mediaDir), `the test media are at ${mediaDir}`);
   const present = await readdir(mediaDir);
   for (const name of [...goodFiles, ...badFiles]) assert.ok(present.includes(name), `${name} is in ${mediaDir}`);
   await mkdir(resultsDir, { recursive: true });
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'monotube-e2e-videos-'));
+  const site = await startSite('videos');
+  const { baseUrl, binary, dataDir } = site;
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'monotube-e2e-files-'));
-  const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
-
-  const server = startServer(binary, {
-    MONOTUBE_LISTEN: `127.0.0.1:${port}`,
-    MONOTUBE_DATA_DIR: dataDir,
-    MONOTUBE_STATIC_DIR: staticDir,
-    MONOTUBE_SIGNUP_ROLE: 'creator',
-  });
   let browser;
   try {
-    if (!await check('the server starts and answers /healthz', () => waitForHealthy(baseUrl, server, 30_000))) return;
-    const signup = await fetch(`${baseUrl}/api/auth/signup`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(creator),
-    });
-    if (!await check('a creator signs up', async () => assert.equal(signup.status, 201, await signup.text()))) return;
-    const { token, user } = await login(baseUrl, creator);
+    if (!await check('the server starts and answers /healthz', site.healthy)) return;
+    let signedUp;
+    if (!await check('a creator signs up', async () => { signedUp = await signUp(baseUrl, creator); })) return;
+    const { token, user } = signedUp;
     assert.equal(user.role, 'creator');
     const api = apiClient(baseUrl, token);
 
@@ -764,9 +730,7 @@ async function main() {
     if (uploaded?.has('bug_video_640.mp4')) await phonePass({ browser, baseUrl, uploaded });
   } finally {
     if (browser) await browser.close().catch(() => {});
-    await stopServer(server);
-    if (results.failed > 0) console.log(`--- server output (last lines) ---\n${server.output.join('\n')}`);
-    await rm(dataDir, { recursive: true, force: true });
+    await site.cleanup({ printOutput: results.failed > 0 });
     await rm(workDir, { recursive: true, force: true });
   }
 }

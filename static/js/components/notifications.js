@@ -7,13 +7,15 @@
 // The count is asked for (GET /api/me/notifications/unread-count, cheap) every 30 s
 // while the page is visible and when the window gets the focus back.
 //
-// Keyboard (the disclosure pattern, like the account menu): Enter/Space/ArrowDown open
-// the panel on the first notification, arrows, Home and End move between them, Escape
-// closes and returns to the bell, Tab out of the panel or a click elsewhere closes it.
+// Keyboard (the disclosure pattern, like the account menu, with popupPanel() from
+// ../popup-panel.js): Enter/Space/ArrowDown open the panel on the first notification,
+// arrows, Home and End move between them, Escape closes and returns to the bell, Tab out
+// of the panel or a click elsewhere closes it.
 import { h, replaceChildren } from '../dom.js';
 import { formatDateTime, timeAgo } from '../format.js';
 import { icon } from '../icons.js';
 import { listNotifications, markNotificationsRead, unreadCount } from '../interactions.js';
+import { popupPanel } from '../popup-panel.js';
 import { displayName } from '../session.js';
 import { watchUrl } from '../urls.js';
 
@@ -167,43 +169,13 @@ export function notificationsBell({ signal }) {
 
   // ---------- opening and closing ----------
 
-  const isOpen = () => !panel.hidden;
-  const focusItem = (index) => {
-    const all = links();
-    if (all.length === 0) heading.focus();
-    else all[(index + all.length) % all.length].focus();
-  };
-  const open = async (focusIndex = 0) => {
-    panel.hidden = false;
-    button.setAttribute('aria-expanded', 'true');
-    heading.focus();
-    await loadPage({ first: true });
-    if (isOpen() && panel.contains(document.activeElement)) focusItem(focusIndex);
-  };
-  const close = (returnFocus = true) => {
-    if (!isOpen()) return;
-    panel.hidden = true;
-    button.setAttribute('aria-expanded', 'false');
-    if (returnFocus) button.focus();
-  };
-
-  button.addEventListener('click', () => (isOpen() ? close() : open()));
+  const { isOpen, open, close } = popupPanel({
+    button, panel, items: links, empty: heading, load: () => loadPage({ first: true }), signal,
+  });
   button.addEventListener('keydown', (event) => {
     if (event.key === 'ArrowDown' && !isOpen()) {
       event.preventDefault();
       open(0);
-    }
-  });
-  panel.addEventListener('keydown', (event) => {
-    const all = links();
-    const index = all.indexOf(document.activeElement);
-    const moves = { ArrowDown: index + 1, ArrowUp: index < 0 ? -1 : index - 1, Home: 0, End: -1 };
-    if (event.key in moves && (index >= 0 || document.activeElement === heading)) {
-      event.preventDefault();
-      focusItem(moves[event.key]);
-    } else if (event.key === 'Escape') {
-      event.preventDefault();
-      close();
     }
   });
   panel.addEventListener('focusout', (event) => {

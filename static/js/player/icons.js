@@ -1,5 +1,6 @@
-// The player's icons, built as SVG DOM (no markup strings). 24×24, currentColor.
-const SVG = 'http://www.w3.org/2000/svg';
+// The player's icons, built as SVG DOM (no markup strings) by svgIcon(). 24×24,
+// currentColor; play and pause filled, the others stroked.
+import { svgIcon } from '../icons.js';
 
 const paths = {
   play: 'M8 5.5v13a1 1 0 0 0 1.5.86l10.2-6.5a1 1 0 0 0 0-1.72L9.5 4.64A1 1 0 0 0 8 5.5z',
@@ -16,24 +17,5 @@ const paths = {
 const filled = new Set(['play', 'pause']);
 
 export function icon(name) {
-  const svg = document.createElementNS(SVG, 'svg');
-  svg.setAttribute('viewBox', '0 0 24 24');
-  svg.setAttribute('width', '24');
-  svg.setAttribute('height', '24');
-  svg.setAttribute('aria-hidden', 'true');
-  svg.setAttribute('focusable', 'false');
-  svg.setAttribute('class', `player-icon player-icon--${name}`);
-  const path = document.createElementNS(SVG, 'path');
-  path.setAttribute('d', paths[name]);
-  if (filled.has(name)) {
-    path.setAttribute('fill', 'currentColor');
-  } else {
-    path.setAttribute('fill', 'none');
-    path.setAttribute('stroke', 'currentColor');
-    path.setAttribute('stroke-width', '2');
-    path.setAttribute('stroke-linecap', 'round');
-    path.setAttribute('stroke-linejoin', 'round');
-  }
-  svg.append(path);
-  return svg;
+  return svgIcon(paths[name], { className: `player-icon player-icon--${name}`, filled: filled.has(name) });
 }
