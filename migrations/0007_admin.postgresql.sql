@@ -22,3 +22,27 @@ CREATE INDEX audit_log_action ON audit_log (action, id);
 CREATE INDEX audit_log_target ON audit_log (target_type, target_id, id);
 CREATE INDEX users_created ON users (created_at);
 CREATE INDEX videos_status_created ON videos (status, created_at);
+
+-- Reports of videos and comments by logged-in users, once per person and target; a queue
+-- that moderators work through (open -> resolved with an action, or dismissed).
+CREATE TABLE reports (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  public_id TEXT NOT NULL UNIQUE,
+  reporter_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  target_type TEXT NOT NULL CHECK (target_type IN ('video', 'comment')),
+  target_id TEXT NOT NULL,
+  video_id BIGINT REFERENCES videos (id) ON DELETE CASCADE,
+  comment_id BIGINT REFERENCES comments (id) ON DELETE SET NULL,
+  -- The video's title or the comment's text when reported (the comment may go later).
+  target_label TEXT NOT NULL DEFAULT '',
+  category TEXT NOT NULL,
+  text TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'resolved', 'dismissed')),
+  action TEXT NOT NULL DEFAULT '',
+  resolved_by TEXT NOT NULL DEFAULT '',
+  resolved_at BIGINT,
+  created_at BIGINT NOT NULL,
+  UNIQUE (reporter_id, target_type, target_id)
+);
+CREATE INDEX reports_queue ON reports (state, id);
+CREATE INDEX reports_target ON reports (target_type, target_id, state);

@@ -30,8 +30,16 @@ long long CountSince(soci::session& session, const std::string& table, std::int6
 }  // namespace
 
 AdminModule::AdminModule(db::Database& database, const Clock& clock, auth::AuthModule& auth,
-                         videos::VideosModule& videos, jobs::JobQueue& queue)
-    : database_(database), clock_(clock), auth_(auth), videos_(videos), queue_(queue), audit_(database, clock) {}
+                         videos::VideosModule& videos, interactions::InteractionsModule& interactions,
+                         jobs::JobQueue& queue)
+    : database_(database),
+      clock_(clock),
+      auth_(auth),
+      videos_(videos),
+      interactions_(interactions),
+      queue_(queue),
+      audit_(database, clock),
+      reports_(database) {}
 
 AdminModule::~AdminModule() = default;
 
@@ -61,7 +69,12 @@ nlohmann::json AdminModule::Stats() {
     videos["views"] = views;
     videos["uploads_last_day"] = CountSince(session, "videos", now - kDayMs);
     videos["uploads_last_week"] = CountSince(session, "videos", now - 7 * kDayMs);
-    return nlohmann::json{{"users", std::move(users)}, {"videos", std::move(videos)}, {"storage_bytes", bytes}};
+    long long open_reports = 0;
+    session << "SELECT COUNT(*) FROM reports WHERE state = 'open'", soci::into(open_reports);
+    return nlohmann::json{{"users", std::move(users)},
+                          {"videos", std::move(videos)},
+                          {"storage_bytes", bytes},
+                          {"open_reports", open_reports}};
   });
   nlohmann::json jobs = nlohmann::json::object();
   for (const auto& [state, count] : queue_.CountByState()) jobs[state] = count;

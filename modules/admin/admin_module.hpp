@@ -1,8 +1,8 @@
 #pragma once
 // The admin module: the dashboard figures, user and content management for moderators
 // and admins, the job queue, and the append-only audit log of every staff action.
-// Moderators: dashboard, user list, suspending viewers and creators, video list, hiding
-// videos, the audit log. Admins: all of that plus roles, deleting users and videos, jobs.
+// Any logged-in user reports a video or a comment. Moderators: dashboard, user list,
+// suspending viewers and creators, video list, hiding videos, the report queue, the audit log. Admins: all of that plus roles, deleting users and videos, jobs.
 // Thread-safe once routes are registered.
 #include <cstdint>
 #include <functional>
@@ -18,7 +18,9 @@
 #include "monotube/db/database.hpp"
 #include "monotube/http/router.hpp"
 #include "monotube/jobs/job_queue.hpp"
+#include "modules/admin/reports.hpp"
 #include "modules/auth/auth.hpp"
+#include "modules/interactions/interactions_module.hpp"
 #include "modules/videos/videos_module.hpp"
 
 namespace monotube::admin {
@@ -69,7 +71,7 @@ class AdminModule {
  public:
   // The references must outlive the module.
   AdminModule(db::Database& database, const Clock& clock, auth::AuthModule& auth, videos::VideosModule& videos,
-              jobs::JobQueue& queue);
+              interactions::InteractionsModule& interactions, jobs::JobQueue& queue);
   ~AdminModule();
 
   void RegisterRoutes(http::Router& router, const std::function<void(std::string_view)>& add_page);
@@ -77,6 +79,7 @@ class AdminModule {
   // Blocking. The dashboard figures (GET /api/admin/stats).
   nlohmann::json Stats();
   AuditLog& audit() noexcept { return audit_; }
+  ReportRepository& reports() noexcept { return reports_; }
 
  private:
   friend class AdminRoutes;
@@ -84,8 +87,10 @@ class AdminModule {
   const Clock& clock_;
   auth::AuthModule& auth_;
   videos::VideosModule& videos_;
+  interactions::InteractionsModule& interactions_;
   jobs::JobQueue& queue_;
   AuditLog audit_;
+  ReportRepository reports_;
   std::shared_ptr<AdminRoutes> routes_;
 };
 

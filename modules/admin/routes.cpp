@@ -65,6 +65,43 @@ nlohmann::json JobJson(const jobs::JobRecord& job) {
           {"updated_at", FormatIso8601(job.updated_at_ms)}};
 }
 
+nlohmann::json ReportJson(const Report& report) {
+  return {{"id", report.public_id},
+          {"target", {{"type", report.target_type}, {"id", report.target_id}, {"label", report.target_label},
+                      {"exists", report.target_type == "video" ? report.video_id.has_value() : report.comment_id.has_value()}}},
+          {"category", report.category},
+          {"text", report.text},
+          {"state", report.state},
+          {"action", report.action.empty() ? nlohmann::json(nullptr) : nlohmann::json(report.action)},
+          {"reporter", {{"id", report.reporter_id}, {"username", report.reporter_username}}},
+          {"resolved_by", report.resolved_by.empty() ? nlohmann::json(nullptr) : nlohmann::json(report.resolved_by)},
+          {"resolved_at", report.resolved_at_ms ? nlohmann::json(FormatIso8601(*report.resolved_at_ms)) : nlohmann::json(nullptr)},
+          {"open_reports_on_target", report.open_on_target},
+          {"created_at", FormatIso8601(report.created_at_ms)}};
+}
+
+// The category and text of a report from its body.
+std::pair<std::string, std::string> ReportFields(const nlohmann::json& body) {
+  FieldErrors errors;
+  std::string category, text;
+  errors.Check("category", [&] {
+    category = http::RequiredString(body, "category");
+    if (!IsReportCategory(category))
+      throw InvalidInput("invalid_category",
+                         "category must be spam, harassment, hate, violence, sexual, misinformation, copyright, "
+                         "child_safety or other.");
+  });
+  errors.Check("text", [&] {
+    text = http::OptionalString(body, "text").value_or(http::OptionalString(body, "reason").value_or(""));
+    if (!IsValidUtf8(text) || CountCharacters(text) > 1000)
+      throw InvalidInput("invalid_text", "The explanation can have at most 1000 characters.");
+  });
+  errors.ThrowIfAny();
+  if (category == "other" && text.empty())
+    ThrowFieldError("text", InvalidInput("text_required", "Say what is wrong when the category is \"other\"."));
+  return {category, text};
+}
+
 nlohmann::json AuditJson(const AuditEntry& entry) {
   return {{"id", std::to_string(entry.id)},
           {"actor", {{"id", entry.actor_id}, {"username", entry.actor_username}, {"role", entry.actor_role}}},
@@ -93,6 +130,12 @@ class AdminRoutes {
     router.Post("/api/admin/jobs/{job_id}/retry", [this](RequestContext& c) { return JobAction(c, true); });
     router.Post("/api/admin/jobs/{job_id}/cancel", [this](RequestContext& c) { return JobAction(c, false); });
     router.Get("/api/admin/audit", [this](RequestContext& c) { return ListAudit(c); });
+
+    router.Post("/api/videos/{video_id}/report", [this](RequestContext& c) { return ReportVideo(c); });
+    router.Post("/api/comments/{comment_id}/report", [this](RequestContext& c) { return ReportComment(c); });
+    router.Get("/api/admin/reports", [this](RequestContext& c) { return ListReports(c); });
+    router.Patch("/api/admin/reports", [this](RequestContext& c) { return HandleReport(c); });
+    router.Patch("/api/admin/reports/{report_id}", [this](RequestContext& c) { return HandleReport(c); });
   }
 
  private:
@@ -375,6 +418,136 @@ class AdminRoutes {
       return JobJson(module_.queue_.Get(*id).value());
     });
     co_return Response::Json({{"job", std::move(json)}});
+  }
+
+  // ---------- reports ----------
+
+  awaitable<Response> ReportVideo(RequestContext& context) {
+    auto principal = co_await auth_.Require(context);
+    videos::Video video = co_await LoadVideo(context);
+    if (!videos::VideosModule::CanView(video, principal.user)) throw NotFound("video_not_found", "There is no such video.");
+    if (video.owner_id == principal.user.id)
+      throw InvalidInput("cannot_report_own", "You cannot report your own video; edit or delete it instead.");
+    auto [category, text] = ReportFields(http::JsonObject(context.request));
+    auto json = co_await context.Blocking([&] {
+      NewReport report{principal.user.id, "video", video.public_id, video.title, video.id, std::nullopt, category, text};
+      return ReportJson(module_.reports_.Insert(report, module_.clock_.NowMs()));
+    });
+    co_return Response::Json({{"report", std::move(json)}}, http::Status::created);
+  }
+
+  awaitable<Response> ReportComment(RequestContext& context) {
+    auto principal = co_await auth_.Require(context);
+    const std::string& id = context.Param("comment_id");
+    auto found = co_await context.Blocking([&]() -> std::optional<std::pair<interactions::Comment, videos::Video>> {
+      auto comment = module_.interactions_.comments().FindByPublicId(id);
+      if (!comment) return std::nullopt;
+      auto video = videos_.repository().FindById(comment->video_id);
+      if (!video) return std::nullopt;
+      return std::make_pair(std::move(*comment), std::move(*video));
+    });
+    if (!found || !videos::VideosModule::CanView(found->second, principal.user))
+      throw NotFound("comment_not_found", "This comment does not exist or was deleted.");
+    const interactions::Comment& comment = found->first;
+    if (comment.author.id == principal.user.id)
+      throw InvalidInput("cannot_report_own", "You cannot report your own comment; edit or delete it instead.");
+    auto [category, text] = ReportFields(http::JsonObject(context.request));
+    auto json = co_await context.Blocking([&] {
+      NewReport report{principal.user.id, "comment", comment.public_id, comment.content.substr(0, 500),
+                       comment.video_id, comment.id, category, text};
+      return ReportJson(module_.reports_.Insert(report, module_.clock_.NowMs()));
+    });
+    co_return Response::Json({{"report", std::move(json)}}, http::Status::created);
+  }
+
+  awaitable<Response> ListReports(RequestContext& context) {
+    co_await Staff(context);
+    std::string state = context.request.Query("state").value_or(std::string(kReportOpen));
+    if (state == "all") state.clear();
+    if (!state.empty() && state != kReportOpen && state != kReportResolved && state != kReportDismissed)
+      throw InvalidInput("invalid_state", "state must be open, resolved, dismissed or all.");
+    std::string type = QueryText(context.request, "target_type");
+    if (!type.empty() && type != "video" && type != "comment")
+      throw InvalidInput("invalid_target_type", "target_type must be video or comment.");
+    int limit = http::PageSize(context.request, 50);
+    std::string cursor = context.request.Query("cursor").value_or("");
+    auto json = co_await context.Blocking([&] {
+      auto page = module_.reports_.List(state, type, limit, cursor);
+      nlohmann::json list = nlohmann::json::array();
+      for (const auto& report : page.reports) list.push_back(ReportJson(report));
+      return nlohmann::json{{"reports", std::move(list)}, {"next_cursor", CursorJson(page.next_cursor)}};
+    });
+    auto response = Response::Json(json);
+    response.headers.set(Field::cache_control, "no-store");
+    co_return response;
+  }
+
+  // Resolves (with an action on the target) or dismisses a report, and with it every other
+  // open report of the same target.
+  awaitable<Response> HandleReport(RequestContext& context) {
+    auth::User actor = co_await Staff(context);
+    nlohmann::json body = http::JsonObject(context.request);
+    std::string id = context.params.contains("report_id") ? context.Param("report_id") : http::RequiredString(body, "id");
+    std::string reason = ReasonOf(body);
+    std::string state = http::RequiredString(body, "state");
+    std::string action = http::OptionalString(body, "action").value_or("none");
+    if (state != kReportResolved && state != kReportDismissed)
+      ThrowFieldError("state", InvalidInput("invalid_state", "state must be resolved or dismissed."));
+    if (action != "none" && action != "hide_video" && action != "delete_comment" && action != "suspend_user")
+      ThrowFieldError("action", InvalidInput("invalid_action",
+                                             "action must be none, hide_video, delete_comment or suspend_user."));
+    if (state == kReportDismissed && action != "none")
+      ThrowFieldError("action", InvalidInput("invalid_action", "A dismissed report takes no action."));
+    auto report = co_await context.Blocking([&] { return module_.reports_.FindByPublicId(id); });
+    if (!report) throw NotFound("report_not_found", "There is no such report.");
+    if (report->state != kReportOpen) throw Conflict("report_closed", "This report was already " + report->state + ".");
+    if (action == "hide_video" && report->target_type != "video")
+      ThrowFieldError("action", InvalidInput("invalid_action", "hide_video applies to reports of videos."));
+    if (action == "delete_comment" && report->target_type != "comment")
+      ThrowFieldError("action", InvalidInput("invalid_action", "delete_comment applies to reports of comments."));
+    std::string why = reason.empty() ? "report " + report->public_id + " (" + report->category + ")" : reason;
+    auto json = co_await context.Blocking([&] {
+      auto& audit = module_.audit_;
+      if (action == "hide_video" || action == "suspend_user" || action == "delete_comment") {
+        if (!report->video_id) throw Conflict("target_gone", "The reported video no longer exists.");
+      }
+      std::optional<videos::Video> video =
+          report->video_id ? videos_.repository().FindById(*report->video_id) : std::nullopt;
+      if (action == "hide_video") {
+        if (!video) throw Conflict("target_gone", "The reported video no longer exists.");
+        if (!video->hidden) {
+          videos_.repository().SetHidden(video->id, true, module_.clock_.NowMs());
+          audit.Record(actor, "video.hide", "video", video->public_id, video->title, why);
+        }
+      } else if (action == "delete_comment") {
+        if (!report->comment_id) throw Conflict("target_gone", "The reported comment was already deleted.");
+        module_.interactions_.comments().Delete(*report->comment_id);
+        audit.Record(actor, "comment.delete", "comment", report->target_id, report->target_label, why);
+      } else if (action == "suspend_user") {
+        std::optional<std::int64_t> user_id;
+        if (report->target_type == "video" && video) user_id = video->owner_id;
+        if (report->target_type == "comment" && report->comment_id)
+          if (auto comment = module_.interactions_.comments().FindById(*report->comment_id))
+            user_id = comment->author.id;
+        auto user = user_id ? auth_.accounts().users().FindById(*user_id) : std::nullopt;
+        if (!user) throw Conflict("target_gone", "The reported content no longer exists.");
+        if (user->id == actor.id) throw Forbidden("not_yourself", "You cannot suspend yourself.");
+        if (auth::HasRole(*user, auth::Role::kModerator) && !auth::HasRole(actor, auth::Role::kAdmin))
+          throw Forbidden("Only admins act on moderators and admins.");
+        if (!user->suspended) {
+          auth_.accounts().SetSuspended(*user, true);
+          audit.Record(actor, "user.suspend", "user", user->public_id, user->username, why);
+        }
+      }
+      std::int64_t closed = module_.reports_.CloseTarget(report->target_type, report->target_id, state,
+                                                         action == "none" ? "" : action, actor.username,
+                                                         module_.clock_.NowMs());
+      audit.Record(actor, state == kReportResolved ? "report.resolve" : "report.dismiss", "report",
+                   report->public_id, report->target_type + " " + report->target_id, reason,
+                   {{"action", action}, {"reports_closed", closed}, {"category", report->category}});
+      return ReportJson(module_.reports_.FindByPublicId(report->public_id).value());
+    });
+    co_return Response::Json({{"report", std::move(json)}});
   }
 
   // ---------- audit log ----------

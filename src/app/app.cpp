@@ -173,7 +173,7 @@ void App::BuildModules() {
 
   interactions_ = std::make_unique<interactions::InteractionsModule>(*database_, *clock_, *rate_limiter_, *auth_,
                                                                      *videos_, interactions::InteractionsOptions{});
-  admin_ = std::make_unique<admin::AdminModule>(*database_, *clock_, *auth_, *videos_, *job_queue_);
+  admin_ = std::make_unique<admin::AdminModule>(*database_, *clock_, *auth_, *videos_, *interactions_, *job_queue_);
 }
 
 void App::RegisterRoutes() {

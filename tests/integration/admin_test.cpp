@@ -292,3 +292,98 @@ TEST_CASE("Admins list, cancel and retry jobs; the dashboard counts what is ther
   CHECK(stats["jobs"]["queued"] == 2);
   CHECK(stats["jobs"]["failed"] == 0);
 }
+
+TEST_CASE("Reports: once per person and target, a queue, and acting on one closes them all", "[admin]") {
+  TestApp app;
+  auto moderator = MakeSessionAccount(app, "reportmod", "moderator");
+  auto owner = MakeSessionAccount(app, "reported", "creator");
+  auto alice = MakeSessionAccount(app, "reporter1");
+  auto bob = MakeSessionAccount(app, "reporter2");
+  std::string video = MakeReadyVideo(app, owner, "Bad video");
+  std::string other_video = MakeReadyVideo(app, owner, "Fine video");
+  auto comment = SendJson(app, "POST", "/api/videos/" + other_video + "/comments", {{"content", "rude words"}},
+                          bob.Bearer());
+  REQUIRE(comment.status == 201);
+  std::string comment_id = comment.Json()["comment"]["id"];
+
+  auto report = [&](const TestAccount& who, const std::string& target, const json& body) {
+    return SendJson(app, "POST", target + "/report", body, who.Bearer());
+  };
+  auto first = report(alice, "/api/videos/" + video, {{"category", "spam"}, {"text", "link farm"}});
+  INFO(first.body);
+  REQUIRE(first.status == 201);
+  CHECK(first.Json()["report"]["state"] == "open");
+  CHECK(first.Json()["report"]["target"]["label"] == "Bad video");
+  RequireApiError(report(alice, "/api/videos/" + video, {{"category", "spam"}}), 409, "already_reported");
+  REQUIRE(report(bob, "/api/videos/" + video, {{"category", "misinformation"}}).status == 201);
+  REQUIRE(report(alice, "/api/comments/" + comment_id, {{"category", "harassment"}}).status == 201);
+  RequireApiError(report(alice, "/api/videos/" + video, {{"category", "boring"}}), 400, "invalid_category");
+  RequireApiError(report(bob, "/api/videos/" + other_video, {{"category", "other"}}), 400, "text_required");
+  RequireApiError(report(owner, "/api/videos/" + video, {{"category", "spam"}}), 400, "cannot_report_own");
+  RequireApiError(report(bob, "/api/comments/" + comment_id, {{"category", "spam"}}), 400, "cannot_report_own");
+  RequireApiError(SendJson(app, "POST", "/api/videos/" + video + "/report", {{"category", "spam"}}), 401,
+                  "login_required");
+  RequireApiError(report(alice, "/api/videos/AAAAAAAAAAA", {{"category", "spam"}}), 404, "video_not_found");
+  CHECK(SendJson(app, "GET", "/api/admin/reports", nullptr, alice.Bearer()).status == 403);
+
+  // The queue: oldest open first, with how many reports each target has.
+  json queue = GetJson(app, "/api/admin/reports", moderator.Bearer());
+  REQUIRE(queue["reports"].size() == 3);
+  CHECK(queue["reports"][0]["target"]["id"] == video);
+  CHECK(queue["reports"][0]["open_reports_on_target"] == 2);
+  CHECK(queue["reports"][2]["target"]["type"] == "comment");
+  CHECK(GetJson(app, "/api/admin/reports?target_type=comment", moderator.Bearer())["reports"].size() == 1);
+  CHECK(GetJson(app, "/api/admin/stats", moderator.Bearer())["open_reports"] == 3);
+
+  // Hiding the video from one report resolves both of its reports.
+  std::string report_id = queue["reports"][0]["id"];
+  RequireApiError(SendJson(app, "PATCH", "/api/admin/reports/" + report_id,
+                           {{"state", "resolved"}, {"action", "delete_comment"}}, moderator.Bearer()),
+                  400, "invalid_action");
+  RequireApiError(SendJson(app, "PATCH", "/api/admin/reports/" + report_id,
+                           {{"state", "dismissed"}, {"action", "hide_video"}}, moderator.Bearer()),
+                  400, "invalid_action");
+  auto handled = SendJson(app, "PATCH", "/api/admin/reports/" + report_id,
+                          {{"state", "resolved"}, {"action", "hide_video"}, {"reason", "confirmed spam"}},
+                          moderator.Bearer());
+  INFO(handled.body);
+  REQUIRE(handled.status == 200);
+  CHECK(handled.Json()["report"]["state"] == "resolved");
+  CHECK(handled.Json()["report"]["action"] == "hide_video");
+  CHECK(handled.Json()["report"]["resolved_by"] == "reportmod");
+  CHECK(app.Get("/api/videos/" + video, alice.Bearer()).status == 404);
+  RequireApiError(SendJson(app, "PATCH", "/api/admin/reports/" + report_id, {{"state", "dismissed"}}, moderator.Bearer()),
+                  409, "report_closed");
+  queue = GetJson(app, "/api/admin/reports", moderator.Bearer());
+  REQUIRE(queue["reports"].size() == 1);
+
+  // The comment report through the fixed path PATCH /api/admin/reports {id, …}: delete it.
+  auto deleted = SendJson(app, "PATCH", "/api/admin/reports",
+                          {{"id", queue["reports"][0]["id"]}, {"state", "resolved"}, {"action", "delete_comment"}},
+                          moderator.Bearer());
+  INFO(deleted.body);
+  REQUIRE(deleted.status == 200);
+  CHECK(deleted.Json()["report"]["target"]["exists"] == false);
+  CHECK(app.Get("/api/comments/" + comment_id).status == 404);
+  CHECK(GetJson(app, "/api/admin/reports", moderator.Bearer())["reports"].empty());
+  CHECK(GetJson(app, "/api/admin/reports?state=resolved", moderator.Bearer())["reports"].size() == 3);
+  RequireApiError(app.Get("/api/admin/reports?state=pending", moderator.Bearer()), 400, "invalid_state");
+
+  // Every step is in the audit log.
+  json audit = GetJson(app, "/api/admin/audit", moderator.Bearer());
+  std::vector<std::string> actions;
+  for (const auto& entry : audit["entries"]) actions.push_back(entry["action"]);
+  CHECK(actions == std::vector<std::string>{"report.resolve", "comment.delete", "report.resolve", "video.hide"});
+  CHECK(audit["entries"][3]["reason"] == "confirmed spam");
+  CHECK(audit["entries"][2]["details"]["reports_closed"] == 2);
+
+  // Suspending the uploader from a report.
+  auto third = report(bob, "/api/videos/" + other_video, {{"category", "other"}, {"text", "same spammer"}});
+  REQUIRE(third.status == 201);
+  auto suspended = SendJson(app, "PATCH", "/api/admin/reports/" + third.Json()["report"]["id"].get<std::string>(),
+                            {{"state", "resolved"}, {"action", "suspend_user"}}, moderator.Bearer());
+  REQUIRE(suspended.status == 200);
+  CHECK(app.Get("/api/me", owner.Bearer()).status == 401);
+  CHECK(GetJson(app, "/api/admin/audit?action=user.suspend", moderator.Bearer())["entries"][0]["target"]["id"] ==
+        owner.id);
+}
