@@ -28,6 +28,7 @@
 #include "monotube/storage/storage.hpp"
 #include "monotube/worker_pool.hpp"
 #include "modules/auth/auth.hpp"
+#include "modules/search/search.hpp"
 #include "modules/videos/videos_module.hpp"
 
 namespace monotube::app {
@@ -35,6 +36,9 @@ namespace monotube::app {
 // The database a configuration names (SQLite in data_dir, created with its folder, or
 // PostgreSQL), not yet migrated. For App and for one-shot commands (pool_size 1).
 std::unique_ptr<db::Database> OpenDatabase(const Config& config, std::size_t pool_size);
+
+// This replica's search index folder: search_dir, or data_dir/search.
+std::filesystem::path SearchDir(const Config& config);
 
 struct AppOptions {
   const Clock* clock = nullptr;          // null = the system clock
@@ -81,6 +85,7 @@ class App {
   auth::AuthModule& auth() noexcept { return *auth_; }
   videos::VideosModule& videos() noexcept { return *videos_; }
   jobs::JobRunner& transcode_runner() noexcept { return *transcode_runner_; }
+  search::SearchModule& search() noexcept { return *search_; }
 
  private:
   void RegisterRoutes();
@@ -101,6 +106,7 @@ class App {
   std::unique_ptr<MailOutbox> mail_outbox_;
   std::unique_ptr<auth::AuthModule> auth_;
   std::unique_ptr<videos::VideosModule> videos_;
+  std::unique_ptr<search::SearchModule> search_;
   PeriodicTasks periodic_;
   boost::asio::io_context io_;
   http::Router router_;

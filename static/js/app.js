@@ -19,6 +19,7 @@ const routes = [
   { pattern: '/upload', load: () => import('./pages/upload.js') },
   { pattern: '/watch/{video_id}', load: () => import('./pages/watch.js') },
   { pattern: '/my/videos', load: () => import('./pages/my-videos.js') },
+  { pattern: '/search', load: () => import('./pages/search.js') },
 ];
 
 const notFound = () => import('./pages/not-found.js');

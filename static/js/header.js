@@ -5,6 +5,7 @@
 import { api } from './api.js';
 import { h, replaceChildren } from './dom.js';
 import { renderAvatar } from './components/avatar.js';
+import { attachSearchSuggestions } from './components/search-suggest.js';
 import { setFlash } from './flash.js';
 import { displayName, loadSession, onUserChange, setUser } from './session.js';
 import { channelUrl, myVideosUrl, uploadUrl } from './urls.js';
@@ -20,6 +21,7 @@ function initSearch() {
   const form = document.querySelector('.site-header .search');
   const input = form?.querySelector('input[name="query"]');
   if (!form || !input) return;
+  attachSearchSuggestions(form, input);
 
   // Keep the query visible on the results page.
   if (location.pathname === '/search') {

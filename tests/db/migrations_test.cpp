@@ -71,6 +71,17 @@ TEST_CASE("SplitSqlStatements splits at semicolons outside quotes and comments",
   CHECK_THROWS(db::SplitSqlStatements("SELECT 'unterminated"));
 }
 
+TEST_CASE("SplitSqlStatements keeps a SQLite trigger body in one statement", "[migrations]") {
+  auto statements = db::SplitSqlStatements(
+      "CREATE TRIGGER t AFTER INSERT ON a\nBEGIN\n  INSERT INTO b VALUES (1);\n  DELETE FROM c;\nEND;\n"
+      "CREATE TRIGGER u AFTER DELETE ON a FOR EACH ROW EXECUTE FUNCTION f();\n"
+      "SELECT 1;");
+  REQUIRE(statements.size() == 3);
+  CHECK(statements[0] == "CREATE TRIGGER t AFTER INSERT ON a\nBEGIN\n  INSERT INTO b VALUES (1);\n  DELETE FROM c;\nEND");
+  CHECK(statements[1] == "CREATE TRIGGER u AFTER DELETE ON a FOR EACH ROW EXECUTE FUNCTION f()");
+  CHECK(statements[2] == "SELECT 1");
+}
+
 TEST_CASE("Migrations apply once, are recorded, and running them again is a no-op", "[migrations]") {
   TestDatabase test_database;
   db::Database& database = test_database.db();
