@@ -1,6 +1,9 @@
 #include "modules/search/engine.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <limits>
 #include <random>
 
@@ -21,6 +24,8 @@ constexpr char kTagSeparator = '\x1e';
 constexpr const char* kLastSeqKey = "last_seq";
 constexpr int kChangeBatch = 5000;
 constexpr auto kSettle = std::chrono::seconds(10);
+constexpr int kBuildBatch = 100000;
+constexpr Xapian::doccount kFewResults = 3;
 
 std::int64_t SystemNowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -173,6 +178,20 @@ std::string Utf8Prefix(std::string_view text, std::size_t max) {
   return std::string(text.substr(0, max)) + "…";
 }
 
+// The words of a title as the spelling table keeps them (lower case, as TermGenerator).
+std::vector<std::string> TitleWords(std::string_view title) {
+  std::vector<std::string> words;
+  Xapian::TermGenerator generator;
+  Xapian::Document document;
+  generator.set_document(document);
+  generator.index_text_without_positions(std::string(title));
+  for (auto it = document.termlist_begin(); it != document.termlist_end(); ++it) {
+    const std::string& term = *it;
+    if (!term.empty() && term[0] != 'Z') words.push_back(term);
+  }
+  return words;
+}
+
 class TagFieldProcessor : public Xapian::FieldProcessor {
  public:
   Xapian::Query operator()(const std::string& text) override { return Xapian::Query(TagTerm(text)); }
@@ -321,14 +340,16 @@ std::vector<SearchRepository::ViewCount> SearchRepository::ViewsChangedSince(std
 
 // ---------- documents and full builds ----------
 
-Xapian::Document MakeDocument(const IndexRow& row, Xapian::TermGenerator& generator) {
+Xapian::Document MakeDocument(const IndexRow& row, Xapian::TermGenerator& generator, bool spelling) {
   using Flags = Xapian::TermGenerator;
   Xapian::Document document;
   generator.set_document(document);
-  // Spelling data from titles, tags and names only: descriptions would make it large.
-  generator.set_flags(Flags::FLAG_SPELLING);
+  // Spelling data from titles only, and positions (for phrases) from titles and tags:
+  // with descriptions they would make the index several times larger and slower to build.
+  generator.set_flags(spelling ? Flags::FLAG_SPELLING : Flags::flags(0));
   generator.index_text(row.title, 5);  // a title word weighs five description words
-  generator.index_text(row.title, 1, "S");
+  generator.set_flags(Flags::flags(0));
+  generator.index_text_without_positions(row.title, 1, "S");
   generator.increase_termpos();
   for (const auto& tag : row.tags) {
     generator.index_text(tag, 2);
@@ -336,11 +357,9 @@ Xapian::Document MakeDocument(const IndexRow& row, Xapian::TermGenerator& genera
     document.add_boolean_term(TagTerm(tag));
   }
   std::string channel = row.display_name + " " + row.username;
-  generator.index_text(channel, 1);
-  generator.index_text(channel, 1, "A");
-  generator.increase_termpos();
-  generator.set_flags(Flags::flags(0));
-  generator.index_text(row.description, 1);
+  generator.index_text_without_positions(channel, 1);
+  generator.index_text_without_positions(channel, 1, "A");
+  generator.index_text_without_positions(row.description, 1);
   document.add_boolean_term("XO" + std::to_string(row.owner_id));
   document.add_value(kSlotPublished, Xapian::sortable_serialise(static_cast<double>(row.published_ms)));
   document.add_value(kSlotDuration, Xapian::sortable_serialise(static_cast<double>(row.duration_ms)));
@@ -360,16 +379,31 @@ std::int64_t RebuildIndex(db::Database& database, const fs::path& dir) {
   const fs::path finished = dir / ("index-" + stamp);
   const std::int64_t start_seq = std::max(repository.SettledSeq(kSettle), repository.PrunedUpto());
   std::int64_t count = 0;
+  int batch = 0;
   try {
-    Xapian::WritableDatabase index(building.string(), Xapian::DB_CREATE);
+    // A fresh folder nobody reads yet: no fsync until the end, and large batches in memory
+    // (Xapian reads its flush threshold from the environment; an operator's value wins).
+    ::setenv("XAPIAN_FLUSH_THRESHOLD", std::to_string(kBuildBatch).c_str(), 0);
+    Xapian::WritableDatabase index(building.string(), Xapian::DB_CREATE | Xapian::DB_NO_SYNC);
     auto generator = MakeGenerator(index);
+    // Spelling data is counted here and written once at the end: per document (as the
+    // indexer does for single changes) it is most of the cost of a build.
+    std::unordered_map<std::string, Xapian::termcount> spellings;
     count = repository.ForEachSearchable([&](const IndexRow& row) {
       if (row.id <= 0 || row.id > std::numeric_limits<Xapian::docid>::max()) return;
-      index.replace_document(static_cast<Xapian::docid>(row.id), MakeDocument(row, *generator));
+      auto document = MakeDocument(row, *generator, /*spelling=*/false);
+      for (const auto& word : TitleWords(row.title)) ++spellings[word];
+      index.replace_document(static_cast<Xapian::docid>(row.id), document);
+      if (++batch == kBuildBatch) {
+        index.commit();
+        batch = 0;
+      }
     });
+    for (const auto& [word, frequency] : spellings) index.add_spelling(word, frequency);
     index.set_metadata(kLastSeqKey, std::to_string(start_seq));
     index.commit();
     index.close();
+    ::sync();  // DB_NO_SYNC: make the finished index durable before it becomes current
   } catch (...) {
     std::error_code ignored;
     fs::remove_all(building, ignored);
@@ -618,6 +652,13 @@ bool SearchEngine::OpenCurrent() {
     writer_ = std::make_unique<Xapian::WritableDatabase>(target.string(), Xapian::DB_OPEN);
   } catch (const Xapian::DatabaseLockError&) {
     spdlog::info("search: another process keeps {} up to date; this one only reads it", target.string());
+  } catch (const Xapian::DatabaseError& e) {
+    // Damaged (a crash mid-write, a full disk): start over from the database.
+    spdlog::warn("search: cannot open {} ({}); rebuilding it", target.string(), e.get_description());
+    std::error_code ignored;
+    fs::remove(options_.dir / "current", ignored);
+    writer_dir_.clear();
+    return false;
   }
   writer_dir_ = target;
   Xapian::Database reader(target.string());
@@ -833,6 +874,7 @@ SearchResult SearchEngine::RunSearch(Reader& reader, const SearchQuery& query) {
   parser.add_boolean_prefix("tag", (new TagFieldProcessor)->release());
 
   SearchResult result;
+  std::string corrected;
   Xapian::Query text_query = Xapian::Query::MatchAll;
   std::string trimmed = Trim(query.text);
   if (!trimmed.empty()) {
@@ -848,8 +890,8 @@ SearchResult SearchEngine::RunSearch(Reader& reader, const SearchQuery& query) {
         throw InvalidInput("invalid_query", "This search could not be understood. Try plain words.");
       }
     }
-    result.did_you_mean = parser.get_corrected_query_string();
-    if (result.did_you_mean == trimmed) result.did_you_mean.clear();
+    corrected = parser.get_corrected_query_string();
+    if (corrected == trimmed) corrected.clear();
     if (text_query.empty() && !trimmed.empty()) text_query = Xapian::Query::MatchNothing;
   }
 
@@ -876,6 +918,9 @@ SearchResult SearchEngine::RunSearch(Reader& reader, const SearchQuery& query) {
   Xapian::MSet mset = enquire.get_mset(static_cast<Xapian::doccount>(query.offset),
                                        static_cast<Xapian::doccount>(query.limit));
   result.total_estimate = mset.get_matches_estimated();
+  // Xapian proposes a more frequent neighbour even for words it knows: only offer it
+  // when the search as typed finds next to nothing.
+  if (result.total_estimate < kFewResults) result.did_you_mean = corrected;
   for (auto it = mset.begin(); it != mset.end(); ++it) {
     SearchHit hit;
     hit.video_id = *it;

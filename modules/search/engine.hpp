@@ -62,7 +62,9 @@ class SearchRepository {
   db::Database& database_;
 };
 
-Xapian::Document MakeDocument(const IndexRow& row, Xapian::TermGenerator& generator);
+// spelling: also add the title's words to the database's spelling table (the
+// generator's database).
+Xapian::Document MakeDocument(const IndexRow& row, Xapian::TermGenerator& generator, bool spelling = true);
 // "Music Video" -> "XTmusic video"
 std::string TagTerm(std::string_view tag);
 
