@@ -4,6 +4,7 @@
 #
 #   bash bench/search/run.sh                          # 1,000,000 videos, 500,000 users
 #   VIDEOS=2000 USERS=200 REQUESTS=400 bash bench/search/run.sh   # a quick smoke run
+#   BIN=/path/to/monotube bash bench/search/run.sh     # that binary, no build
 #
 # The catalogue (database + index) is generated once per size into
 # ~/.cache/monotube-bench/search-<videos>-<users>/ and reused (FRESH=1 makes it again);
@@ -20,8 +21,8 @@ MAX_SECONDS=${MAX_SECONDS:-90}
 CACHE_DIR=${CACHE_DIR:-$HOME/.cache/monotube-bench}
 
 [ -f /usr/share/dict/words ] || bash scripts/setup.sh --bench
-[ -n "${SKIP_BUILD:-}" ] || bash scripts/build.sh --target monotube
-bin=$(pwd)/${BUILD_DIR:-build}/monotube
+[ -n "${BIN:-}" ] || bash scripts/build.sh --target monotube
+bin=${BIN:-$(pwd)/${BUILD_DIR:-build}/monotube}
 data_dir=$CACHE_DIR/search-$VIDEOS-$USERS
 mkdir -p bench/results
 out=bench/results/search-$(date -u +%Y%m%d-%H%M%S).md

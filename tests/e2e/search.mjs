@@ -75,10 +75,10 @@ async function main() {
     await page.goto(`${baseUrl}/`);
 
     await check('the home page shows latest and popular rows', async () => {
-      await page.locator('#latest-grid .video-card').first().waitFor();
-      await page.locator('#popular-grid .video-card').first().waitFor();
+      await page.locator('#latest-grid .video-card[data-video-id]').first().waitFor();
+      await page.locator('#popular-grid .video-card[data-video-id]').first().waitFor();
       const views = await api(baseUrl, '/api/videos?sort=popular&limit=1');
-      const first = await page.locator('#popular-grid .video-card').first().getAttribute('data-video-id');
+      const first = await page.locator('#popular-grid .video-card[data-video-id]').first().getAttribute('data-video-id');
       assert.equal(first, views.videos[0].id);
     });
 
