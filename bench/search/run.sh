@@ -66,7 +66,7 @@ server_pid=$!
 
 # Ready when a search answers 200 (the index and suggestions are loaded).
 deadline=$(( $(date +%s) + 600 ))
-until curl -fsS -o /dev/null "http://127.0.0.1:$port/api/search/videos?query=a"; do
+until curl -fsS -o /dev/null "http://127.0.0.1:$port/api/search/videos?query=a" 2>/dev/null; do
   kill -0 "$server_pid" 2>/dev/null || { cat "$data_dir/server.log"; die "the server exited"; }
   [ "$(date +%s)" -lt "$deadline" ] || die "the server did not become ready within 10 minutes"
   sleep 0.5

@@ -32,10 +32,15 @@ std::int64_t SystemNowMs() {
       .count();
 }
 
+// Xapian's reference counts are not atomic: an object shared by threads (a static Stem,
+// Query::MatchAll) is corrupted by concurrent copies. One stemmer per thread.
 const Xapian::Stem& EnglishStem() {
-  static const Xapian::Stem stem("english");
+  thread_local const Xapian::Stem stem("english");
   return stem;
 }
+
+// Query::MatchAll, made per call (see EnglishStem).
+Xapian::Query MatchAll() { return Xapian::Query(std::string()); }
 
 std::unique_ptr<Xapian::TermGenerator> MakeGenerator(Xapian::WritableDatabase& database) {
   auto generator = std::make_unique<Xapian::TermGenerator>();
@@ -859,6 +864,9 @@ SearchResult SearchEngine::Search(const SearchQuery& query) {
     } catch (const Xapian::DatabaseOpeningError&) {
       // The index was swapped (reindex) and the old folder removed under us.
       if (attempt >= 3) throw Unavailable("search_unavailable", "Search is being rebuilt. Try again in a moment.");
+    } catch (const Xapian::Error& e) {
+      // Not a std::exception: say what it was, for the log.
+      throw std::runtime_error("search: " + e.get_description());
     }
   }
 }
@@ -875,7 +883,7 @@ SearchResult SearchEngine::RunSearch(Reader& reader, const SearchQuery& query) {
 
   SearchResult result;
   std::string corrected;
-  Xapian::Query text_query = Xapian::Query::MatchAll;
+  Xapian::Query text_query = MatchAll();
   std::string trimmed = Trim(query.text);
   if (!trimmed.empty()) {
     const unsigned flags = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_PURE_NOT |
@@ -892,7 +900,7 @@ SearchResult SearchEngine::RunSearch(Reader& reader, const SearchQuery& query) {
     }
     corrected = parser.get_corrected_query_string();
     if (corrected == trimmed) corrected.clear();
-    if (text_query.empty() && !trimmed.empty()) text_query = Xapian::Query::MatchNothing;
+    if (text_query.empty()) text_query = Xapian::Query();  // nothing to look for: no results
   }
 
   std::vector<Xapian::Query> filters;
