@@ -1,6 +1,7 @@
 #include "monotube/db/migrations.hpp"
 
 #include <future>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,14 @@ std::vector<AppliedRow> AppliedRows(db::Database& database) {
   });
 }
 
+// How many migrations there are: versions may have gaps while parallel branches each
+// hold a number (0005 on one, 0006 on another).
+int EmbeddedMigrationCount() {
+  std::set<int> versions;
+  for (const auto& file : db::EmbeddedMigrationFiles()) versions.insert(file.version);
+  return static_cast<int>(versions.size());
+}
+
 }  // namespace
 
 TEST_CASE("SplitSqlStatements splits at semicolons outside quotes and comments", "[migrations]") {
@@ -91,7 +100,7 @@ TEST_CASE("Migrations apply once, are recorded, and running them again is a no-o
   db::MigrationResult first = db::Migrate(database, clock);
   CHECK(first.from_version == 0);
   CHECK(first.to_version == db::LatestEmbeddedVersion());
-  CHECK(first.applied == db::LatestEmbeddedVersion());
+  CHECK(first.applied == EmbeddedMigrationCount());
   CHECK(db::CurrentVersion(database) == db::LatestEmbeddedVersion());
   CHECK(TableExists(database, "jobs"));
   CHECK(TableExists(database, "users"));
@@ -211,8 +220,8 @@ TEST_CASE("Two processes migrating at once apply every migration exactly once", 
   auto run_second = std::async(std::launch::async, [&] { return db::Migrate(second, clock); });
   db::MigrationResult a = run_first.get();
   db::MigrationResult b = run_second.get();
-  CHECK(a.applied + b.applied == db::LatestEmbeddedVersion());
+  CHECK(a.applied + b.applied == EmbeddedMigrationCount());
   CHECK(a.to_version == db::LatestEmbeddedVersion());
   CHECK(b.to_version == db::LatestEmbeddedVersion());
-  CHECK(AppliedRows(first).size() == static_cast<std::size_t>(db::LatestEmbeddedVersion()));
+  CHECK(AppliedRows(first).size() == static_cast<std::size_t>(EmbeddedMigrationCount()));
 }
