@@ -65,9 +65,9 @@ def build_mix(client, rng, count):
             tags.extend(video.get("tags", []))
     popular = []
     for letter in "abcdefghijklmnoprstw":
-        status, body = client.get("/api/search/suggest?" + urllib.parse.urlencode({"query": letter}))
+        status, body = client.get("/api/search/suggest?" + urllib.parse.urlencode({"query": letter, "limit": 20}))
         if status == 200:
-            popular.extend(s["text"] for s in json.loads(body)["suggestions"] if s["type"] == "title")
+            popular.extend(s["text"] for s in json.loads(body)["suggestions"])
     if not titles or not popular:
         raise SystemExit("the server found nothing to build the query mix from (is the catalogue generated?)")
     common = [w.lower() for t in popular for w in t.split()]
