@@ -939,11 +939,11 @@ SearchResult SearchEngine::RunSearch(Reader& reader, const SearchQuery& query) {
       hit.title = {{title, false}};
       if (!description.empty()) hit.snippet = {{Utf8Prefix(description, 200), false}};
     } else {
-      hit.title = Segments(mset.snippet(title, title.size() + 16, EnglishStem(),
-                                        Xapian::MSet::SNIPPET_EXHAUSTIVE, "\x01", "\x02", ""));
+      // No background model: it looks up every word of the text in the index, which
+      // costs more than the whole search on a large index.
+      hit.title = Segments(mset.snippet(title, title.size() + 16, EnglishStem(), 0, "\x01", "\x02", ""));
       if (!description.empty())
-        hit.snippet = Segments(mset.snippet(description, 200, EnglishStem(),
-                                            Xapian::MSet::SNIPPET_BACKGROUND_MODEL | Xapian::MSet::SNIPPET_EXHAUSTIVE,
+        hit.snippet = Segments(mset.snippet(description, 200, EnglishStem(), Xapian::MSet::SNIPPET_EXHAUSTIVE,
                                             "\x01", "\x02", "…"));
     }
     result.hits.push_back(std::move(hit));
