@@ -882,24 +882,21 @@ SearchResult SearchEngine::RunSearch(Reader& reader, const SearchQuery& query) {
   parser.add_boolean_prefix("tag", (new TagFieldProcessor)->release());
 
   SearchResult result;
-  std::string corrected;
   Xapian::Query text_query = MatchAll();
   std::string trimmed = Trim(query.text);
+  unsigned parse_flags = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_PURE_NOT;
   if (!trimmed.empty()) {
-    const unsigned flags = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_PURE_NOT |
-                           Xapian::QueryParser::FLAG_SPELLING_CORRECTION;
     try {
-      text_query = parser.parse_query(trimmed, flags);
+      text_query = parser.parse_query(trimmed, parse_flags);
     } catch (const Xapian::QueryParserError&) {
       // Syntax it cannot make sense of ("AND", '"', "tag:"): take every word literally.
+      parse_flags = 0;
       try {
-        text_query = parser.parse_query(trimmed, Xapian::QueryParser::FLAG_SPELLING_CORRECTION);
+        text_query = parser.parse_query(trimmed, parse_flags);
       } catch (const Xapian::QueryParserError&) {
         throw InvalidInput("invalid_query", "This search could not be understood. Try plain words.");
       }
     }
-    corrected = parser.get_corrected_query_string();
-    if (corrected == trimmed) corrected.clear();
     if (text_query.empty()) text_query = Xapian::Query();  // nothing to look for: no results
   }
 
@@ -926,9 +923,18 @@ SearchResult SearchEngine::RunSearch(Reader& reader, const SearchQuery& query) {
   Xapian::MSet mset = enquire.get_mset(static_cast<Xapian::doccount>(query.offset),
                                        static_cast<Xapian::doccount>(query.limit));
   result.total_estimate = mset.get_matches_estimated();
-  // Xapian proposes a more frequent neighbour even for words it knows: only offer it
-  // when the search as typed finds next to nothing.
-  if (result.total_estimate < kFewResults) result.did_you_mean = corrected;
+  // Spelling correction searches the spelling table for every word it does not know,
+  // which costs more than most searches: only when this one finds next to nothing (Xapian
+  // would also propose a more frequent neighbour of a word it knows).
+  if (!trimmed.empty() && result.total_estimate < kFewResults) {
+    try {
+      parser.parse_query(trimmed, parse_flags | Xapian::QueryParser::FLAG_SPELLING_CORRECTION);
+      result.did_you_mean = parser.get_corrected_query_string();
+      if (result.did_you_mean == trimmed) result.did_you_mean.clear();
+    } catch (const Xapian::QueryParserError&) {
+      result.did_you_mean.clear();
+    }
+  }
   for (auto it = mset.begin(); it != mset.end(); ++it) {
     SearchHit hit;
     hit.video_id = *it;
