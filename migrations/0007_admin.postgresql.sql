@@ -46,3 +46,13 @@ CREATE TABLE reports (
 );
 CREATE INDEX reports_queue ON reports (state, id);
 CREATE INDEX reports_target ON reports (target_type, target_id, state);
+
+-- A hidden video leaves the search index: hiding is a change of searchable data.
+DROP TRIGGER search_video_update ON videos;
+CREATE TRIGGER search_video_update AFTER UPDATE ON videos
+FOR EACH ROW WHEN (OLD.title IS DISTINCT FROM NEW.title OR OLD.description IS DISTINCT FROM NEW.description
+  OR OLD.tags IS DISTINCT FROM NEW.tags OR OLD.visibility IS DISTINCT FROM NEW.visibility
+  OR OLD.status IS DISTINCT FROM NEW.status OR OLD.published_at IS DISTINCT FROM NEW.published_at
+  OR OLD.duration_ms IS DISTINCT FROM NEW.duration_ms OR OLD.media_prefix IS DISTINCT FROM NEW.media_prefix
+  OR OLD.owner_id IS DISTINCT FROM NEW.owner_id OR OLD.hidden IS DISTINCT FROM NEW.hidden)
+EXECUTE FUNCTION search_log_video();

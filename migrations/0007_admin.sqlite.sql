@@ -46,3 +46,16 @@ CREATE TABLE reports (
 );
 CREATE INDEX reports_queue ON reports (state, id);
 CREATE INDEX reports_target ON reports (target_type, target_id, state);
+
+-- A hidden video leaves the search index: hiding is a change of searchable data.
+DROP TRIGGER search_video_update;
+CREATE TRIGGER search_video_update AFTER UPDATE ON videos
+WHEN OLD.title IS NOT NEW.title OR OLD.description IS NOT NEW.description OR OLD.tags IS NOT NEW.tags
+  OR OLD.visibility IS NOT NEW.visibility OR OLD.status IS NOT NEW.status
+  OR OLD.published_at IS NOT NEW.published_at OR OLD.duration_ms IS NOT NEW.duration_ms
+  OR OLD.media_prefix IS NOT NEW.media_prefix OR OLD.owner_id IS NOT NEW.owner_id
+  OR OLD.hidden IS NOT NEW.hidden
+BEGIN
+  INSERT INTO search_changes (video_id, created_at)
+  VALUES (NEW.id, CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER));
+END;

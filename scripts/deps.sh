@@ -11,6 +11,7 @@ BUILD_PACKAGES=(
   libboost-dev libssl-dev libsoci-dev libsqlite3-dev libpq-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libsodium-dev libcurl4-openssl-dev
+  libxapian-dev
 )
 
 # What the test suite needs on top of BUILD_PACKAGES. Node.js/npm are handled by
@@ -18,14 +19,15 @@ BUILD_PACKAGES=(
 # python3-aiosmtpd: the SMTP server the mail tests send to (tests/support/smtp_server.cpp);
 # ffmpeg: the avatar tests make their images with it (and the binary runs it).
 # awscli: the S3 storage tests check with it what monotube stored in s3rver (tests/s3).
+# wamerican: the word list `monotube dev gen-catalog` draws titles from (bench/search).
 TEST_PACKAGES=(
-  catch2 postgresql chromium curl openssl python3 python3-aiosmtpd ffmpeg ca-certificates awscli
+  catch2 postgresql chromium curl openssl python3 python3-aiosmtpd ffmpeg ca-certificates awscli wamerican
 )
 
 # The benchmarks (bench/): load generator and the reference server; hyperfine times the
 # transcoding runs (bench/transcode falls back to a loop without it).
 BENCH_PACKAGES=(
-  wrk nginx-light hyperfine
+  wrk nginx-light hyperfine wamerican
 )
 
 # Shared libraries the built binary loads, for the slim runtime image (Dockerfile).
@@ -36,7 +38,7 @@ RUNTIME_PACKAGES=(
   ca-certificates
   libsoci-core4.0 libsoci-sqlite3-4.0 libsoci-postgresql4.0
   libsqlite3-0 libpq5 libssl3 libcurl4
-  libspdlog1.10 libfmt9 libsodium23 libtomlplusplus3
+  libspdlog1.10 libfmt9 libsodium23 libtomlplusplus3 libxapian30
   ffmpeg
 )
 

@@ -74,6 +74,9 @@ struct Config {
   std::string media_delivery = "proxy";              // proxy | redirect (presigned storage URLs, S3 only)
   std::int64_t media_url_ttl_seconds = 3600;         // signed media URLs stay valid this long (+ the video's length)
 
+  // Search
+  std::filesystem::path search_dir;                  // this replica's index; empty = data_dir/search
+
   // Where the values came from, for `monotube config` style diagnostics.
   std::filesystem::path config_file;
 };

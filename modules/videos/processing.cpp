@@ -67,12 +67,14 @@ void VideosModule::Transcode(jobs::JobContext& job) {
   // Scratch files go before the final status is written: whoever sees "ready" or "failed"
   // finds nothing of this run left on the local disk.
   std::optional<ScratchDir> scratch;
+  // Files first, status last: whoever sees "failed" finds nothing of the video stored
+  // (what storage could not delete now, a purge job removes later).
   auto fail = [&](const std::string& reason) {
     scratch.reset();
     spdlog::info("video {} failed: {}", video.public_id, reason);
-    repository_.MarkFailed(video.id, reason, clock_.NowMs());
     repository_.ClearChunks(video.id);
-    storage_.DeletePrefix(prefix);
+    PurgeStorage(prefix);
+    repository_.MarkFailed(video.id, reason, clock_.NowMs());
   };
 
   try {

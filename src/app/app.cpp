@@ -78,6 +78,10 @@ auth::AuthModuleOptions AuthOptionsFrom(const Config& config) {
 
 }  // namespace
 
+std::filesystem::path SearchDir(const Config& config) {
+  return config.search_dir.empty() ? config.data_dir / "search" : config.search_dir;
+}
+
 std::unique_ptr<db::Database> OpenDatabase(const Config& config, std::size_t pool_size) {
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
@@ -174,6 +178,9 @@ void App::BuildModules() {
   interactions_ = std::make_unique<interactions::InteractionsModule>(*database_, *clock_, *rate_limiter_, *auth_,
                                                                      *videos_, interactions::InteractionsOptions{});
   admin_ = std::make_unique<admin::AdminModule>(*database_, *clock_, *auth_, *videos_, *interactions_, *job_queue_);
+  search::SearchOptions search_options;
+  search_options.dir = SearchDir(config_);
+  search_ = std::make_unique<search::SearchModule>(*database_, *clock_, *videos_, *auth_, std::move(search_options));
 }
 
 void App::RegisterRoutes() {
@@ -182,6 +189,7 @@ void App::RegisterRoutes() {
   videos_->RegisterRoutes(router_, [this](std::string_view pattern) { AddPage(pattern); });
   interactions_->RegisterRoutes(router_, [this](std::string_view pattern) { AddPage(pattern); });
   admin_->RegisterRoutes(router_, [this](std::string_view pattern) { AddPage(pattern); });
+  search_->RegisterRoutes(router_, [this](std::string_view pattern) { AddPage(pattern); });
   if (options_.extra_routes) options_.extra_routes(router_, *this);
   router_.SetFallback([files = static_files_.get()](http::RequestContext& context) { return files->Serve(context); });
 }
@@ -204,6 +212,7 @@ void App::Start() {
   if (config_.job_workers > 0) job_runner_->Start();
   if (config_.transcode_workers > 0) transcode_runner_->Start();
   periodic_.Start();
+  search_->Start();
   for (unsigned i = 0; i < config_.io_threads; ++i) io_threads_.emplace_back([this] { io_.run(); });
   started_ = true;
   spdlog::info("monotube {} ready: {} IO thread(s), {} worker thread(s), {} job worker(s), {} transcoder(s)",
@@ -231,6 +240,7 @@ void App::Shutdown() {
   job_runner_->Stop();
   transcode_runner_->Stop();
   periodic_.Stop();
+  search_->Stop();
   if (mail_outbox_) mail_outbox_->Stop();
   // 3. IO threads and the worker pool.
   if (signals_) {

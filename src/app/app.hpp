@@ -30,6 +30,7 @@
 #include "modules/admin/admin_module.hpp"
 #include "modules/auth/auth.hpp"
 #include "modules/interactions/interactions_module.hpp"
+#include "modules/search/search.hpp"
 #include "modules/videos/videos_module.hpp"
 
 namespace monotube::app {
@@ -37,6 +38,9 @@ namespace monotube::app {
 // The database a configuration names (SQLite in data_dir, created with its folder, or
 // PostgreSQL), not yet migrated. For App and for one-shot commands (pool_size 1).
 std::unique_ptr<db::Database> OpenDatabase(const Config& config, std::size_t pool_size);
+
+// This replica's search index folder: search_dir, or data_dir/search.
+std::filesystem::path SearchDir(const Config& config);
 
 struct AppOptions {
   const Clock* clock = nullptr;          // null = the system clock
@@ -85,6 +89,7 @@ class App {
   interactions::InteractionsModule& interactions() noexcept { return *interactions_; }
   admin::AdminModule& admin() noexcept { return *admin_; }
   jobs::JobRunner& transcode_runner() noexcept { return *transcode_runner_; }
+  search::SearchModule& search() noexcept { return *search_; }
 
  private:
   void RegisterRoutes();
@@ -107,6 +112,7 @@ class App {
   std::unique_ptr<videos::VideosModule> videos_;
   std::unique_ptr<interactions::InteractionsModule> interactions_;
   std::unique_ptr<admin::AdminModule> admin_;
+  std::unique_ptr<search::SearchModule> search_;
   PeriodicTasks periodic_;
   boost::asio::io_context io_;
   http::Router router_;

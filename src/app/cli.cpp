@@ -19,6 +19,8 @@
 #include <spdlog/spdlog.h>
 
 #include "modules/auth/users.hpp"
+#include "modules/search/catalog.hpp"
+#include "modules/search/search.hpp"
 #include "modules/transcoding/transcoding.hpp"
 #include "monotube/config.hpp"
 #include "monotube/db/database.hpp"
@@ -164,6 +166,55 @@ int DevTranscode(const CommandLine& command_line, const DevTranscodeArgs& args) 
   return 0;
 }
 
+// Rebuilds the search index from the database into a new folder, then swaps it in; a
+// server using the folder keeps serving the old index until then.
+int Reindex(const CommandLine& command_line) {
+  Config config = LoadFromCommandLine(command_line);
+  auto database = OpenDatabase(config, 1);
+  SystemClock clock;
+  db::Migrate(*database, clock);
+  auto started = std::chrono::steady_clock::now();
+  auto count = search::RebuildIndex(*database, SearchDir(config));
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  std::cout << "indexed " << count << " videos into " << SearchDir(config).string() << " in " << ms << " ms\n";
+  return 0;
+}
+
+struct GenCatalogArgs {
+  std::int64_t videos = 1000, users = 100;
+  std::uint64_t seed = 42;
+  std::string words = "/usr/share/dict/words";
+  bool no_index = false;
+};
+
+int GenCatalog(const CommandLine& command_line, const GenCatalogArgs& args) {
+  Config config = LoadFromCommandLine(command_line);
+  auto database = OpenDatabase(config, 1);
+  SystemClock clock;
+  db::Migrate(*database, clock);
+  search::CatalogOptions options;
+  options.videos = args.videos;
+  options.users = args.users;
+  options.seed = args.seed;
+  options.words_file = args.words;
+  options.now_ms = clock.NowMs();
+  auto started = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  };
+  auto result = search::GenerateCatalog(*database, options, [&](const std::string& message) {
+    std::cerr << "monotube: " << message << " (" << elapsed() << " ms)\n";
+  });
+  std::cout << "generated " << result.users << " users and " << result.videos << " videos in " << elapsed()
+            << " ms\n";
+  if (!args.no_index) {
+    auto index_started = elapsed();
+    auto count = search::RebuildIndex(*database, SearchDir(config));
+    std::cout << "indexed " << count << " videos in " << elapsed() - index_started << " ms\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int RunCommandLine(int argc, char** argv) {
@@ -208,6 +259,14 @@ int RunCommandLine(int argc, char** argv) {
   dev_transcode->add_flag("--print-ffmpeg", transcode_args.print_ffmpeg, "print the ffmpeg argv instead");
   dev_transcode->add_flag("--no-images", transcode_args.no_images,
                           "with --print-ffmpeg: no poster or sprites");
+  auto* dev_catalog = dev->add_subcommand("gen-catalog", "Fill the database and the search index with synthetic videos");
+  GenCatalogArgs catalog_args;
+  dev_catalog->add_option("--videos", catalog_args.videos, "videos to add (1000)")->check(CLI::Range(0, 100000000));
+  dev_catalog->add_option("--users", catalog_args.users, "users (channels) to add (100)")->check(CLI::Range(1, 100000000));
+  dev_catalog->add_option("--seed", catalog_args.seed, "random seed (42): the same seed, the same catalog");
+  dev_catalog->add_option("--words", catalog_args.words, "word list (/usr/share/dict/words, Debian wamerican)");
+  dev_catalog->add_flag("--no-index", catalog_args.no_index, "leave the search index to the server or reindex");
+  auto* reindex = cli.add_subcommand("reindex", "Rebuild the search index from the database (a server keeps serving)");
   auto* version = cli.add_subcommand("version", "Print the version");
   auto* help = cli.add_subcommand("help", "Show this help");
 
@@ -231,6 +290,8 @@ int RunCommandLine(int argc, char** argv) {
     if (*user_create) return CreateUser(command_line, new_user);
     if (*healthcheck) return HealthCheck(command_line);
     if (*dev_transcode) return DevTranscode(command_line, transcode_args);
+    if (*dev_catalog) return GenCatalog(command_line, catalog_args);
+    if (*reindex) return Reindex(command_line);
     if (*show_config) {
       std::cout << DescribeConfig(LoadFromCommandLine(command_line));
       return 0;

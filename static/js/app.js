@@ -20,6 +20,7 @@ const routes = [
   { pattern: '/watch/{video_id}', load: () => import('./pages/watch.js') },
   { pattern: '/my/videos', load: () => import('./pages/my-videos.js') },
   { pattern: '/feed/subscriptions', load: () => import('./pages/subscriptions.js') },
+  { pattern: '/search', load: () => import('./pages/search.js') },
 ];
 
 const notFound = () => import('./pages/not-found.js');

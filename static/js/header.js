@@ -7,6 +7,7 @@ import { api } from './api.js';
 import { h, replaceChildren } from './dom.js';
 import { renderAvatar } from './components/avatar.js';
 import { notificationsBell } from './components/notifications.js';
+import { attachSearchSuggestions } from './components/search-suggest.js';
 import { setFlash } from './flash.js';
 import { svgIcon } from './icons.js';
 import { popupPanel } from './popup-panel.js';
@@ -24,6 +25,7 @@ function initSearch() {
   const form = document.querySelector('.site-header .search');
   const input = form?.querySelector('input[name="query"]');
   if (!form || !input) return;
+  attachSearchSuggestions(form, input);
 
   // Keep the query visible on the results page.
   if (location.pathname === '/search') {

@@ -21,7 +21,8 @@ async function checkHeader(page) {
   assert.ok(await logo.isVisible(), 'the home link is visible');
   assert.equal(await logo.locator('img').count(), 1, 'the home link shows the logo');
 
-  const search = page.getByRole('searchbox', { name: 'Search videos' });
+  // A combobox once its suggestions are wired (components/search-suggest.js).
+  const search = page.getByRole('combobox', { name: 'Search videos' });
   assert.ok(await search.isVisible(), 'the search box is visible and labelled');
   assert.equal(await search.getAttribute('name'), 'query');
   const form = page.locator('header form[role="search"]');

@@ -2,6 +2,9 @@
 // else then sees, roles and the last admin, jobs, the dashboard figures and the audit log.
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <thread>
+
 #include <soci/soci.h>
 
 #include "support/accounts.hpp"
@@ -36,6 +39,16 @@ std::vector<std::string> Ids(const json& list) {
 
 bool Contains(const std::vector<std::string>& ids, const std::string& id) {
   return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+// Whether a search for `query` finds the video within 3 s of asking (the indexer polls).
+bool SearchFinds(TestApp& app, const std::string& query, const std::string& video, bool wanted) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  for (;;) {
+    bool found = Contains(Ids(GetJson(app, "/api/search/videos?query=" + query)["videos"]), video);
+    if (found == wanted || std::chrono::steady_clock::now() > deadline) return found;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 }  // namespace
@@ -161,6 +174,7 @@ TEST_CASE("A hidden video leaves listings, feeds and search results but stays fo
   REQUIRE(app.Send("POST", "/api/users/" + owner.id + "/subscribe", "", fan.Bearer()).status == 200);
   std::string video = MakeReadyVideo(app, owner, "Questionable");
   CHECK(Contains(Ids(GetJson(app, "/api/feed/subscriptions", fan.Bearer())["videos"]), video));
+  CHECK(SearchFinds(app, "questionable", video, true));
 
   auto hidden = SendJson(app, "PATCH", "/api/admin/videos/" + video, {{"hidden", true}, {"reason", "misleading"}},
                          moderator.Bearer());
@@ -175,6 +189,7 @@ TEST_CASE("A hidden video leaves listings, feeds and search results but stays fo
   CHECK(app.Get("/api/videos/" + video, owner.Bearer()).status == 200);
   CHECK(app.Get("/api/videos/" + video, moderator.Bearer()).status == 200);
   CHECK(Contains(Ids(GetJson(app, "/api/me/videos", owner.Bearer())["videos"]), video));
+  CHECK_FALSE(SearchFinds(app, "questionable", video, false));
 
   // The admin list finds it by filter; unhiding brings it back.
   json list = GetJson(app, "/api/admin/videos?hidden=true", moderator.Bearer());
@@ -192,6 +207,7 @@ TEST_CASE("A hidden video leaves listings, feeds and search results but stays fo
                   400, "invalid_reason");
   REQUIRE(SendJson(app, "PATCH", "/api/admin/videos/" + video, {{"hidden", false}}, moderator.Bearer()).status == 200);
   CHECK(Contains(Ids(GetJson(app, "/api/videos")["videos"]), video));
+  CHECK(SearchFinds(app, "questionable", video, true));
 
   json audit = GetJson(app, "/api/admin/audit?target_type=video", moderator.Bearer());
   REQUIRE(audit["entries"].size() == 2);

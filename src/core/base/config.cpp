@@ -114,6 +114,8 @@ const std::vector<SettingDef>& Definitions() {
     d.push_back(Path("data_dir", "folder for the SQLite database, local objects, index and temp files",
                      &Config::data_dir));
     d.push_back(Path("static_dir", "folder of the web UI files", &Config::static_dir));
+    d.push_back(Path("search_dir", "this server's own search index folder (empty = data_dir/search)",
+                     &Config::search_dir));
     d.push_back(Text("database_url", "empty = SQLite in data_dir; postgresql://user:pass@host:port/db",
                      &Config::database_url,
                      [](const std::string& v) { RequirePrefix(v, {"postgresql://", "postgres://", "sqlite:"}, "a database URL"); },

@@ -91,6 +91,33 @@ bool HasMigrationsTable(soci::session& session, Dialect dialect) {
 
 bool IsIdentifierChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
+std::string UpperWords(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+    } else {
+      out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+  }
+  return out;
+}
+
+// A SQLite trigger body holds statements of its own ("BEGIN INSERT …; END"): inside
+// CREATE TRIGGER only the ";" after its END ends the statement.
+bool InsideTriggerBody(std::string_view statement) {
+  std::string words = UpperWords(statement);
+  auto first = words.find_first_not_of(' ');
+  if (first == std::string::npos) return false;
+  words.erase(0, first);
+  if (!words.starts_with("CREATE TRIGGER ") && !words.starts_with("CREATE TEMP TRIGGER ") &&
+      !words.starts_with("CREATE TEMPORARY TRIGGER "))
+    return false;
+  while (!words.empty() && words.back() == ' ') words.pop_back();
+  if (words.find(" BEGIN ") == std::string::npos) return false;  // PostgreSQL: EXECUTE FUNCTION …;
+  return !(words.ends_with(" END") && (words.size() == 3 || !IsIdentifierChar(words[words.size() - 4])));
+}
+
 }  // namespace
 
 std::vector<std::string> SplitSqlStatements(std::string_view sql) {
@@ -163,6 +190,11 @@ std::vector<std::string> SplitSqlStatements(std::string_view sql) {
       }
     }
     if (c == ';') {
+      if (InsideTriggerBody(current)) {
+        current += c;
+        ++i;
+        continue;
+      }
       flush();
       ++i;
       continue;

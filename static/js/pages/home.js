@@ -1,5 +1,6 @@
-// The home page: the latest public videos (GET /api/videos?sort=latest) as a grid of
-// cards, with the empty state of a brand-new site. Trending and subscriptions join later.
+// The home page: rows of the latest and of the most viewed public videos
+// (GET /api/videos?sort=latest|popular) as grids of cards, with the empty state of a
+// brand-new site. Trending and subscriptions join later.
 import { h, replaceChildren } from '../dom.js';
 import { emptyScreenArt } from '../components/art.js';
 import { videoList } from '../components/video-list.js';
@@ -35,10 +36,21 @@ export async function render(main) {
   const latest = videoList({
     path: '/api/videos', params: { sort: 'latest' }, id: 'latest-grid', label: 'Latest videos', empty,
   });
+  const popular = videoList({
+    path: '/api/videos', params: { sort: 'popular' }, id: 'popular-grid', label: 'Popular videos', limit: 12,
+    empty: h('p', { class: 'empty-state__text', text: 'Nothing watched yet.' }),
+  });
+  const popularShelf = h('section', { class: 'shelf', 'aria-labelledby': 'popular-title' },
+    h('div', { class: 'shelf__header' },
+      h('h2', { class: 'shelf__title', id: 'popular-title', text: 'Popular' })),
+    popular.element);
   replaceChildren(main,
     h('section', { class: 'shelf', 'aria-labelledby': 'latest-title' },
       h('div', { class: 'shelf__header' },
         h('h1', { class: 'shelf__title', id: 'latest-title', text: 'Latest videos' })),
-      latest.element));
-  await latest.load();
+      latest.element),
+    popularShelf);
+  await Promise.all([latest.load(), popular.load()]);
+  // A new site has no popular row to show: the empty state above says it all.
+  popularShelf.hidden = popular.grid.hidden;
 }
