@@ -28,8 +28,8 @@ InteractionsModule::InteractionsModule(db::Database& database, const Clock& cloc
   });
 
   videos_.SetViewerFields([this](const videos::Video& video, const auth::User& viewer, nlohmann::json& json) {
-    json["my_rating"] = RatingName(ratings_.Of(video.id, viewer.id)).value_or("");
-    if (json["my_rating"] == "") json["my_rating"] = nullptr;
+    auto rating = RatingName(ratings_.Of(video.id, viewer.id));
+    json["my_rating"] = rating ? nlohmann::json(*rating) : nlohmann::json(nullptr);
     auto position = views_.ResumePosition(video.id, viewer.id);
     json["resume_position"] = position ? nlohmann::json(static_cast<double>(*position) / 1000.0) : nlohmann::json(nullptr);
   });

@@ -253,7 +253,7 @@ TEST_CASE("Roles change, and the last admin keeps the site administered", "[admi
   CHECK(deleted["entries"][0]["reason"] == "asked by mail");
 }
 
-TEST_CASE("Admins list, cancel and retry jobs; the dashboard counts what is there", "[admin]") {
+TEST_CASE("Admins list, cancel and retry jobs, and the dashboard counts what is there", "[admin]") {
   monotube::ManualClock clock;
   monotube::test::TestAppOptions options;
   options.clock = &clock;

@@ -551,7 +551,7 @@ TEST_CASE("A feed over 2000 followed channels pages correctly", "[interactions]"
   CHECK(seen == expected);
 }
 
-TEST_CASE("Views count once per viewer per 30 minutes; watch time adds up; accounts resume", "[interactions]") {
+TEST_CASE("Views count once per viewer per 30 minutes, watch time adds up, accounts resume", "[interactions]") {
   monotube::ManualClock clock;
   monotube::test::TestAppOptions options;
   options.clock = &clock;
