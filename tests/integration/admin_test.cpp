@@ -42,10 +42,20 @@ bool Contains(const std::vector<std::string>& ids, const std::string& id) {
 }
 
 // Whether a search for `query` finds the video within 3 s of asking (the indexer polls).
+// A server whose index is still being built answers 503 at first: that is waited out.
 bool SearchFinds(TestApp& app, const std::string& query, const std::string& video, bool wanted) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  auto start = std::chrono::steady_clock::now();
+  auto deadline = start + std::chrono::seconds(3);
   for (;;) {
-    bool found = Contains(Ids(GetJson(app, "/api/search/videos?query=" + query)["videos"]), video);
+    auto result = app.Get("/api/search/videos?query=" + query);
+    INFO(result.body);
+    if (result.status == 503 && std::chrono::steady_clock::now() < start + std::chrono::seconds(30)) {
+      deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
+    REQUIRE(result.status == 200);
+    bool found = Contains(Ids(result.Json()["videos"]), video);
     if (found == wanted || std::chrono::steady_clock::now() > deadline) return found;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
