@@ -22,10 +22,6 @@ namespace {
 constexpr std::size_t kMaxReasonCharacters = 500;
 constexpr std::size_t kMaxQueryBytes = 200;
 
-nlohmann::json CursorJson(const std::string& cursor) {
-  return cursor.empty() ? nlohmann::json(nullptr) : nlohmann::json(cursor);
-}
-
 // The optional "reason" of a staff action.
 std::string ReasonOf(const nlohmann::json& body) {
   std::string reason = http::OptionalString(body, "reason").value_or("");
@@ -173,9 +169,7 @@ class AdminRoutes {
   awaitable<Response> Stats(RequestContext& context) {
     co_await Staff(context);
     auto json = co_await context.Blocking([&] { return module_.Stats(); });
-    auto response = Response::Json(json);
-    response.headers.set(Field::cache_control, "no-store");
-    co_return response;
+    co_return Response::JsonNoStore(json);
   }
 
   // ---------- users ----------
@@ -236,11 +230,9 @@ class AdminRoutes {
       nlohmann::json list = nlohmann::json::array();
       for (long long id : ids)
         if (auto user = auth_.accounts().users().FindById(id)) list.push_back(AdminUserJson(*user));
-      return nlohmann::json{{"users", std::move(list)}, {"next_cursor", CursorJson(next)}};
+      return nlohmann::json{{"users", std::move(list)}, {"next_cursor", http::CursorJson(next)}};
     });
-    auto response = Response::Json(json);
-    response.headers.set(Field::cache_control, "no-store");
-    co_return response;
+    co_return Response::JsonNoStore(json);
   }
 
   awaitable<Response> ChangeUser(RequestContext& context) {
@@ -328,11 +320,9 @@ class AdminRoutes {
         item["owner_suspended"] = video.owner_suspended;
         list.push_back(std::move(item));
       }
-      return nlohmann::json{{"videos", std::move(list)}, {"next_cursor", CursorJson(page.next_cursor)}};
+      return nlohmann::json{{"videos", std::move(list)}, {"next_cursor", http::CursorJson(page.next_cursor)}};
     });
-    auto response = Response::Json(json);
-    response.headers.set(Field::cache_control, "no-store");
-    co_return response;
+    co_return Response::JsonNoStore(json);
   }
 
   awaitable<Response> ChangeVideo(RequestContext& context) {
@@ -394,11 +384,9 @@ class AdminRoutes {
       for (const auto& job : list) items.push_back(JobJson(job));
       nlohmann::json counts = nlohmann::json::object();
       for (const auto& [name, count] : module_.queue_.CountByState()) counts[name] = count;
-      return nlohmann::json{{"jobs", std::move(items)}, {"next_cursor", CursorJson(next)}, {"counts", counts}};
+      return nlohmann::json{{"jobs", std::move(items)}, {"next_cursor", http::CursorJson(next)}, {"counts", counts}};
     });
-    auto response = Response::Json(json);
-    response.headers.set(Field::cache_control, "no-store");
-    co_return response;
+    co_return Response::JsonNoStore(json);
   }
 
   awaitable<Response> JobAction(RequestContext& context, bool retry) {
@@ -475,11 +463,9 @@ class AdminRoutes {
       auto page = module_.reports_.List(state, type, limit, cursor);
       nlohmann::json list = nlohmann::json::array();
       for (const auto& report : page.reports) list.push_back(ReportJson(report));
-      return nlohmann::json{{"reports", std::move(list)}, {"next_cursor", CursorJson(page.next_cursor)}};
+      return nlohmann::json{{"reports", std::move(list)}, {"next_cursor", http::CursorJson(page.next_cursor)}};
     });
-    auto response = Response::Json(json);
-    response.headers.set(Field::cache_control, "no-store");
-    co_return response;
+    co_return Response::JsonNoStore(json);
   }
 
   // Resolves (with an action on the target) or dismisses a report, and with it every other
@@ -565,11 +551,9 @@ class AdminRoutes {
       auto page = module_.audit_.List(filter, limit, cursor);
       nlohmann::json list = nlohmann::json::array();
       for (const auto& entry : page.entries) list.push_back(AuditJson(entry));
-      return nlohmann::json{{"entries", std::move(list)}, {"next_cursor", CursorJson(page.next_cursor)}};
+      return nlohmann::json{{"entries", std::move(list)}, {"next_cursor", http::CursorJson(page.next_cursor)}};
     });
-    auto response = Response::Json(json);
-    response.headers.set(Field::cache_control, "no-store");
-    co_return response;
+    co_return Response::JsonNoStore(json);
   }
 
   AdminModule& module_;

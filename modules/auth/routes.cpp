@@ -134,9 +134,7 @@ class AuthRoutes {
   awaitable<Response> GetMe(RequestContext& context) {
     auto principal = co_await module_.Require(context);
     auto user = co_await context.Blocking([&] { return module_.PrivateUserJson(principal.user); });
-    auto response = Response::Json({{"user", std::move(user)}, {"csrf_token", principal.csrf_token}});
-    response.headers.set(Field::cache_control, "no-store");
-    co_return response;
+    co_return Response::JsonNoStore({{"user", std::move(user)}, {"csrf_token", principal.csrf_token}});
   }
 
   // Who is logged in, for the web UI's start: 200 either way ({"user": null} when
@@ -148,9 +146,7 @@ class AuthRoutes {
       body["user"] = co_await context.Blocking([&] { return module_.PrivateUserJson(principal->user); });
       body["csrf_token"] = principal->csrf_token;
     }
-    auto response = Response::Json(body);
-    response.headers.set(Field::cache_control, "no-store");
-    co_return response;
+    co_return Response::JsonNoStore(body);
   }
 
   static ProfileChanges ParseProfile(const nlohmann::json& body) {

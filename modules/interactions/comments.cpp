@@ -195,8 +195,7 @@ CommentPage CommentRepository::List(std::int64_t video_id, std::optional<std::in
         binds.Int(after.id);
         break;
       case CommentOrder::kTop:
-        sql += " AND (c.reply_count < :k1 OR (c.reply_count = :k2 AND c.id < :id))";
-        binds.Int(after.key).Int(after.key).Int(after.id);
+        db::AppendKeysetBefore(sql, binds, "c.reply_count", "c.id", after.key, after.id);
         break;
     }
   }

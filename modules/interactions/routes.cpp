@@ -28,10 +28,6 @@ constexpr std::size_t kMaxReadIds = 100;
 NotFound VideoNotFound() { return NotFound("video_not_found", "This video does not exist or is not available."); }
 NotFound CommentNotFound() { return NotFound("comment_not_found", "This comment does not exist or was deleted."); }
 
-nlohmann::json CursorJson(const std::string& cursor) {
-  return cursor.empty() ? nlohmann::json(nullptr) : nlohmann::json(cursor);
-}
-
 bool IsVisitorId(std::string_view id) {
   if (id.size() < 16 || id.size() > 64) return false;
   for (char c : id)
@@ -131,7 +127,7 @@ class InteractionsRoutes {
     nlohmann::json list = nlohmann::json::array();
     for (const Comment& comment : page.comments) list.push_back(module_.CommentJson(comment, viewer));
     return {{"comments", std::move(list)},
-            {"next_cursor", CursorJson(page.next_cursor)},
+            {"next_cursor", http::CursorJson(page.next_cursor)},
             {"comment_count", video.comment_count},
             {"comments_enabled", video.comments_enabled}};
   }
@@ -161,9 +157,7 @@ class InteractionsRoutes {
       }
       return CommentPageJson(comments_.List(video.id, parent_id, order, limit, cursor), video, viewer);
     });
-    auto response = Response::Json(json);
-    response.headers.set(Field::cache_control, "no-store");
-    co_return response;
+    co_return Response::JsonNoStore(json);
   }
 
   awaitable<Response> PostComment(RequestContext& context) {
@@ -261,9 +255,7 @@ class InteractionsRoutes {
       bool subscribed = viewer && subscriptions_.IsSubscribed(viewer->id, channel.id);
       return nlohmann::json{{"subscribed", subscribed}, {"subscriber_count", subscriptions_.SubscriberCount(channel.id)}};
     });
-    auto response = Response::Json(json);
-    response.headers.set(Field::cache_control, "no-store");
-    co_return response;
+    co_return Response::JsonNoStore(json);
   }
 
   awaitable<Response> ListSubscriptions(RequestContext& context) {
@@ -278,7 +270,7 @@ class InteractionsRoutes {
         channel["subscriber_count"] = s.channel_subscriber_count;
         list.push_back({{"channel", std::move(channel)}, {"subscribed_at", FormatIso8601(s.created_at_ms)}});
       }
-      return nlohmann::json{{"subscriptions", std::move(list)}, {"next_cursor", CursorJson(page.next_cursor)}};
+      return nlohmann::json{{"subscriptions", std::move(list)}, {"next_cursor", http::CursorJson(page.next_cursor)}};
     });
     co_return Response::Json(json);
   }
@@ -291,11 +283,9 @@ class InteractionsRoutes {
       auto page = videos_.repository().ListSubscriptionFeed(principal.user.id, limit, cursor);
       nlohmann::json list = nlohmann::json::array();
       for (const Video& video : page.videos) list.push_back(videos_.VideoJson(video, principal.user));
-      return nlohmann::json{{"videos", std::move(list)}, {"next_cursor", CursorJson(page.next_cursor)}};
+      return nlohmann::json{{"videos", std::move(list)}, {"next_cursor", http::CursorJson(page.next_cursor)}};
     });
-    auto response = Response::Json(json);
-    response.headers.set(Field::cache_control, "no-store");
-    co_return response;
+    co_return Response::JsonNoStore(json);
   }
 
   // ---------- notifications ----------
@@ -327,20 +317,16 @@ class InteractionsRoutes {
                         {"video", std::move(video)}});
       }
       return nlohmann::json{{"notifications", std::move(list)},
-                            {"next_cursor", CursorJson(page.next_cursor)},
+                            {"next_cursor", http::CursorJson(page.next_cursor)},
                             {"unread_count", subscriptions_.UnreadCount(principal.user.id)}};
     });
-    auto response = Response::Json(json);
-    response.headers.set(Field::cache_control, "no-store");
-    co_return response;
+    co_return Response::JsonNoStore(json);
   }
 
   awaitable<Response> UnreadCount(RequestContext& context) {
     auto principal = co_await auth_.Require(context);
     auto count = co_await context.Blocking([&] { return subscriptions_.UnreadCount(principal.user.id); });
-    auto response = Response::Json({{"unread_count", count}});
-    response.headers.set(Field::cache_control, "no-store");
-    co_return response;
+    co_return Response::JsonNoStore({{"unread_count", count}});
   }
 
   awaitable<Response> MarkRead(RequestContext& context) {

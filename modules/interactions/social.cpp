@@ -196,8 +196,7 @@ SubscriptionPage SubscriptionRepository::ListOf(std::int64_t subscriber_id, int 
   binds.Int(subscriber_id);
   if (!cursor.empty()) {
     auto after = http::ParseCursor(cursor);
-    sql += " AND (s.created_at < :k1 OR (s.created_at = :k2 AND s.channel_id < :id))";
-    binds.Int(after.key).Int(after.key).Int(after.id);
+    db::AppendKeysetBefore(sql, binds, "s.created_at", "s.channel_id", after.key, after.id);
   }
   sql += " ORDER BY s.created_at DESC, s.channel_id DESC LIMIT :limit";
   binds.Int(limit + 1);

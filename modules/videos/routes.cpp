@@ -200,7 +200,7 @@ class VideosRoutes {
     nlohmann::json list = nlohmann::json::array();
     for (const Video& video : page.videos) list.push_back(module_.VideoJson(video, viewer));
     return {{"videos", std::move(list)},
-            {"next_cursor", page.next_cursor.empty() ? nlohmann::json(nullptr) : nlohmann::json(page.next_cursor)}};
+            {"next_cursor", http::CursorJson(page.next_cursor)}};
   }
 
   // ---------- the video API ----------
@@ -209,9 +209,7 @@ class VideosRoutes {
     auto viewer = UserOf(co_await module_.auth_.Authenticate(context));
     Video video = co_await LoadVisible(context, viewer);
     auto json = co_await context.Blocking([&] { return module_.VideoDetailJson(video, viewer); });
-    auto response = Response::Json({{"video", std::move(json)}});
-    response.headers.set(Field::cache_control, "no-store");
-    co_return response;
+    co_return Response::JsonNoStore({{"video", std::move(json)}});
   }
 
   awaitable<Response> EditVideo(RequestContext& context, bool replace) {
@@ -327,9 +325,7 @@ class VideosRoutes {
                        {"max_upload_bytes", module_.options_.max_upload_bytes}};
       return page;
     });
-    auto response = Response::Json(json);
-    response.headers.set(Field::cache_control, "no-store");
-    co_return response;
+    co_return Response::JsonNoStore(json);
   }
 
   awaitable<Response> ListChannel(RequestContext& context) {

@@ -306,9 +306,8 @@ VideoPage VideoRepository::ListPublic(ListOrder order, int limit, std::string_vi
       "u.suspended = 0";
   Binds binds;
   if (!cursor.empty()) {
-    auto [after_key, after_id] = http::ParseCursor(cursor);
-    sql += " AND (" + key + " < :k1 OR (" + key + " = :k2 AND v.id < :id))";
-    binds.Int(after_key).Int(after_key).Int(after_id);
+    auto after = http::ParseCursor(cursor);
+    db::AppendKeysetBefore(sql, binds, key, "v.id", after.key, after.id);
   }
   sql += " ORDER BY " + key + " DESC, v.id DESC LIMIT :limit";
   binds.Int(limit + 1);
@@ -323,9 +322,8 @@ VideoPage VideoRepository::ListSubscriptionFeed(std::int64_t user_id, int limit,
   Binds binds;
   binds.Int(user_id);
   if (!cursor.empty()) {
-    auto [after_key, after_id] = http::ParseCursor(cursor);
-    sql += " AND (f.published_at < :k1 OR (f.published_at = :k2 AND f.video_id < :id))";
-    binds.Int(after_key).Int(after_key).Int(after_id);
+    auto after = http::ParseCursor(cursor);
+    db::AppendKeysetBefore(sql, binds, "f.published_at", "f.video_id", after.key, after.id);
   }
   sql += " ORDER BY f.published_at DESC, f.video_id DESC LIMIT :limit";
   binds.Int(limit + 1);
@@ -352,9 +350,8 @@ VideoPage VideoRepository::ListFiltered(const VideoFilter& filter, int limit, st
     binds.Text("%" + db::EscapeLike(LowerAscii(filter.title_contains), '!') + "%");
   }
   if (!cursor.empty()) {
-    auto [after_key, after_id] = http::ParseCursor(cursor);
-    sql += " AND (v.created_at < :k1 OR (v.created_at = :k2 AND v.id < :id))";
-    binds.Int(after_key).Int(after_key).Int(after_id);
+    auto after = http::ParseCursor(cursor);
+    db::AppendKeysetBefore(sql, binds, "v.created_at", "v.id", after.key, after.id);
   }
   sql += " ORDER BY v.created_at DESC, v.id DESC LIMIT :limit";
   binds.Int(limit + 1);
@@ -367,9 +364,8 @@ VideoPage VideoRepository::ListByOwner(std::int64_t owner_id, bool everything, i
   binds.Int(owner_id);
   if (!everything) sql += " AND v.status = 'ready' AND v.visibility = 'public' AND v.hidden = 0";
   if (!cursor.empty()) {
-    auto [after_key, after_id] = http::ParseCursor(cursor);
-    sql += " AND (v.created_at < :k1 OR (v.created_at = :k2 AND v.id < :id))";
-    binds.Int(after_key).Int(after_key).Int(after_id);
+    auto after = http::ParseCursor(cursor);
+    db::AppendKeysetBefore(sql, binds, "v.created_at", "v.id", after.key, after.id);
   }
   sql += " ORDER BY v.created_at DESC, v.id DESC LIMIT :limit";
   binds.Int(limit + 1);

@@ -51,6 +51,15 @@ inline std::string EscapeLike(std::string_view text, char escape) {
   return out;
 }
 
+// Keyset paging, largest first: appends " AND (key < k OR (key = k AND id < i))" for the
+// (key, id) of the last row of the previous page, binding both.
+inline void AppendKeysetBefore(std::string& sql, Binds& binds, std::string_view key_column,
+                               std::string_view id_column, long long key, long long id) {
+  std::string k(key_column), i(id_column);
+  sql += " AND (" + k + " < :k1 OR (" + k + " = :k2 AND " + i + " < :id))";
+  binds.Int(key).Int(key).Int(id);
+}
+
 // Runs sql with the binds in placeholder order; returns how many rows it changed.
 inline long long Execute(soci::session& session, const std::string& sql, Binds binds) {
   soci::statement statement(session);

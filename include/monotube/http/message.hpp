@@ -62,6 +62,8 @@ struct Response {
   std::uint64_t stream_length = 0;     // exact number of bytes stream yields
 
   static Response Json(const nlohmann::json& value, Status status = Status::ok);
+  // 200 JSON that no cache may keep (answers that differ per viewer or change at once).
+  static Response JsonNoStore(const nlohmann::json& value);
   static Response Text(std::string text, std::string_view content_type, Status status = Status::ok);
   static Response Empty(Status status = Status::no_content);
   static Response Error(Status status, std::string_view code, std::string_view message);

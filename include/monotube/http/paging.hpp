@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "monotube/http/message.hpp"
 
 namespace monotube::http {
@@ -27,5 +29,7 @@ struct Cursor {
 // 400 invalid_cursor when the text is not "<key>.<id>".
 Cursor ParseCursor(std::string_view text);
 std::string MakeCursor(long long key, long long id);
+// A page's "next_cursor" in an answer: the cursor, or null on the last page ("").
+nlohmann::json CursorJson(const std::string& cursor);
 
 }  // namespace monotube::http

@@ -43,6 +43,12 @@ Response Response::Json(const nlohmann::json& value, Status status) {
   return response;
 }
 
+Response Response::JsonNoStore(const nlohmann::json& value) {
+  Response response = Json(value);
+  response.headers.set(bhttp::field::cache_control, "no-store");
+  return response;
+}
+
 Response Response::Text(std::string text, std::string_view content_type, Status status) {
   Response response;
   response.status = status;

@@ -39,4 +39,8 @@ Cursor ParseCursor(std::string_view text) {
 
 std::string MakeCursor(long long key, long long id) { return std::to_string(key) + "." + std::to_string(id); }
 
+nlohmann::json CursorJson(const std::string& cursor) {
+  return cursor.empty() ? nlohmann::json(nullptr) : nlohmann::json(cursor);
+}
+
 }  // namespace monotube::http
