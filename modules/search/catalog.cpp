@@ -68,11 +68,13 @@ CatalogResult GenerateCatalog(db::Database& database, const CatalogOptions& opti
   CatalogResult result;
 
   long long before_seq = 0, first_user = 0;
-  database.WithSession([&](soci::session& session) {
-    // Random keys (public ids, dates, views) land all over the indexes: with SQLite's
-    // default 2 MB page cache a million rows take ten times longer. The CLI has one
-    // pooled connection, so this holds for every insert below.
+  // Random keys (public ids, dates, views) land all over the indexes: with SQLite's
+  // default 2 MB page cache a million rows take ten times longer. Set on whichever pooled
+  // connection runs a batch (a pragma, not a transaction, so it stays set).
+  auto big_cache = [](soci::session& session) {
     if (db::DialectOf(session) == db::Dialect::kSqlite) session << "PRAGMA cache_size = -1048576";
+  };
+  database.WithSession([&](soci::session& session) {
     session << "SELECT COALESCE(MAX(seq), 0) FROM search_changes", soci::into(before_seq);
     session << "SELECT COALESCE(MAX(id), 0) FROM users", soci::into(first_user);
   });
@@ -93,6 +95,7 @@ CatalogResult GenerateCatalog(db::Database& database, const CatalogOptions& opti
       display_names[i] = Capitalized(a) + " " + Capitalized(b);
       created[i] = now - static_cast<std::int64_t>(unit(random) * 6 * kYearMs);
     }
+    database.WithSession(big_cache);
     database.InTransaction([&](soci::session& session) {
       session << "INSERT INTO users (public_id, username, username_lower, email, email_lower, password_hash, role, "
                  "display_name, suspended, created_at, updated_at) VALUES (:public_id, :username, :lower, :email, "
@@ -150,6 +153,7 @@ CatalogResult GenerateCatalog(db::Database& database, const CatalogOptions& opti
       likes[i] = views[i] / between(20, 100);
       published[i] = now - static_cast<std::int64_t>(unit(random) * 5 * kYearMs);
     }
+    database.WithSession(big_cache);
     database.InTransaction([&](soci::session& session) {
       session << "INSERT INTO videos (public_id, owner_id, title, description, tags, visibility, status, progress, "
                  "media_prefix, duration_ms, width, height, renditions, views, likes, created_at, updated_at, "

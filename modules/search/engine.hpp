@@ -36,8 +36,10 @@ class SearchRepository {
 
   std::optional<IndexRow> LoadVideo(std::int64_t id);
   std::vector<std::int64_t> VideoIdsOfOwner(std::int64_t owner_id);
-  // Every searchable video, in id order, handed to fn one by one.
-  std::int64_t ForEachSearchable(const std::function<void(const IndexRow&)>& fn);
+  // The lowest and highest video id (0, 0 without videos).
+  std::pair<std::int64_t, std::int64_t> VideoIdRange();
+  // The searchable videos with after < id <= upto, in id order.
+  std::vector<IndexRow> SearchableBetween(std::int64_t after, std::int64_t upto);
 
   struct Change {
     std::int64_t seq = 0;
@@ -67,6 +69,20 @@ class SearchRepository {
 Xapian::Document MakeDocument(const IndexRow& row, Xapian::TermGenerator& generator, bool spelling = true);
 // "Music Video" -> "XTmusic video"
 std::string TagTerm(std::string_view tag);
+
+// Written into every index; an index of another format is rebuilt when opened (the
+// documents of format 2 carry the bucket terms that filters and sorts rely on).
+inline constexpr const char* kIndexFormat = "2";
+
+// How searches run over an index (tests lower these to take the other paths).
+struct SearchTuning {
+  // Sorting by date or views reads the value of every match up to this many matches;
+  // beyond it, it goes through the value's buckets from the top until the page is full.
+  Xapian::doccount value_sort_scan_limit = 5000;
+};
+
+// One search over an open index. Throws InvalidInput for queries it cannot parse.
+SearchResult SearchIndex(const Xapian::Database& database, const SearchQuery& query, const SearchTuning& tuning = {});
 
 // Title and tag completions, most popular first. Sources are updated one video at a time
 // by the indexer; lookups use an immutable sorted snapshot rebuilt from them when they
@@ -152,6 +168,7 @@ class SearchEngine {
   std::int64_t views_checked_ms_ = 0;
   bool dirty_ = false;
   std::atomic<std::int64_t> applied_seq_{0};
+  SearchTuning tuning_;
 
   // Readers.
   mutable std::mutex readers_mutex_;

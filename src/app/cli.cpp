@@ -170,7 +170,7 @@ int DevTranscode(const CommandLine& command_line, const DevTranscodeArgs& args) 
 // server using the folder keeps serving the old index until then.
 int Reindex(const CommandLine& command_line) {
   Config config = LoadFromCommandLine(command_line);
-  auto database = OpenDatabase(config, 1);
+  auto database = OpenDatabase(config, 2);  // a full index build reads with two threads
   SystemClock clock;
   db::Migrate(*database, clock);
   auto started = std::chrono::steady_clock::now();
@@ -189,7 +189,7 @@ struct GenCatalogArgs {
 
 int GenCatalog(const CommandLine& command_line, const GenCatalogArgs& args) {
   Config config = LoadFromCommandLine(command_line);
-  auto database = OpenDatabase(config, 1);
+  auto database = OpenDatabase(config, 2);  // a full index build reads with two threads
   SystemClock clock;
   db::Migrate(*database, clock);
   search::CatalogOptions options;
