@@ -376,7 +376,8 @@ TEST_CASE("Retrying a failed video: who may, and what cannot be retried", "[admi
   CHECK(video["can_retry"] == false);
   RequireApiError(retry(kept, admin), 409, "not_failed");
   int transcodes = 0;
-  for (const auto& job : GetJson(app.port(), "/api/admin/jobs?state=queued", admin.Bearer())["jobs"])
+  json queued = GetJson(app.port(), "/api/admin/jobs?state=queued", admin.Bearer());
+  for (const auto& job : queued["jobs"])
     if (job["type"] == "transcode" && job["payload"]["video_id"].is_number_integer()) ++transcodes;
   CHECK(transcodes == 1);
   json audit = GetJson(app.port(), "/api/admin/audit?action=video.retry", admin.Bearer())["entries"];
@@ -500,7 +501,8 @@ TEST_CASE("A video that failed keeps its original, and an admin's retry makes it
   INFO(probe.stderr_text);
   REQUIRE(probe.ok());
   std::set<int> heights;
-  for (const auto& stream : json::parse(probe.stdout_text)["streams"])
+  json probed = json::parse(probe.stdout_text);
+  for (const auto& stream : probed["streams"])
     if (stream["codec_type"] == "video") heights.insert(stream["height"].get<int>());
   CHECK(heights.size() == ready["renditions"].size());
   CHECK(heights.contains(480));
