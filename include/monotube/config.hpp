@@ -71,6 +71,7 @@ struct Config {
   unsigned transcode_workers = 0;                    // 0 = cores − 1, at least 1
   std::int64_t job_lease_seconds = 30;               // a dead worker's job is taken over after this
   std::int64_t upload_expiry_hours = 24;             // an abandoned resumable upload is removed after this
+  std::int64_t failed_original_retention_days = 7;  // a failed video's original is kept this long for a retry
   std::string media_delivery = "proxy";              // proxy | redirect (presigned storage URLs, S3 only)
   std::int64_t media_url_ttl_seconds = 3600;         // signed media URLs stay valid this long (+ the video's length)
 

@@ -31,13 +31,14 @@ long long CountSince(soci::session& session, const std::string& table, std::int6
 
 AdminModule::AdminModule(db::Database& database, const Clock& clock, auth::AuthModule& auth,
                          videos::VideosModule& videos, interactions::InteractionsModule& interactions,
-                         jobs::JobQueue& queue)
+                         jobs::JobQueue& queue, SiteSettings& settings)
     : database_(database),
       clock_(clock),
       auth_(auth),
       videos_(videos),
       interactions_(interactions),
       queue_(queue),
+      settings_(settings),
       audit_(database, clock),
       reports_(database) {}
 

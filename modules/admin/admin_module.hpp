@@ -2,7 +2,9 @@
 // The admin module: the dashboard figures, user and content management for moderators
 // and admins, the job queue, and the append-only audit log of every staff action.
 // Any logged-in user reports a video or a comment. Moderators: dashboard, user list,
-// suspending viewers and creators, video list, hiding videos, the report queue, the audit log. Admins: all of that plus roles, deleting users and videos, jobs.
+// suspending viewers and creators, video list, hiding videos, the report queue, the audit log. Admins: all of that
+// plus roles, deleting users and videos, retrying failed videos, jobs, and the site settings.
+// Anyone: GET /api/site, the public part of the site settings.
 // Thread-safe once routes are registered.
 #include <cstdint>
 #include <functional>
@@ -18,6 +20,7 @@
 #include "monotube/db/database.hpp"
 #include "monotube/http/router.hpp"
 #include "monotube/jobs/job_queue.hpp"
+#include "monotube/site_settings.hpp"
 #include "modules/admin/reports.hpp"
 #include "modules/auth/auth.hpp"
 #include "modules/interactions/interactions_module.hpp"
@@ -71,7 +74,7 @@ class AdminModule {
  public:
   // The references must outlive the module.
   AdminModule(db::Database& database, const Clock& clock, auth::AuthModule& auth, videos::VideosModule& videos,
-              interactions::InteractionsModule& interactions, jobs::JobQueue& queue);
+              interactions::InteractionsModule& interactions, jobs::JobQueue& queue, SiteSettings& settings);
   ~AdminModule();
 
   void RegisterRoutes(http::Router& router, const std::function<void(std::string_view)>& add_page);
@@ -89,6 +92,7 @@ class AdminModule {
   videos::VideosModule& videos_;
   interactions::InteractionsModule& interactions_;
   jobs::JobQueue& queue_;
+  SiteSettings& settings_;
   AuditLog audit_;
   ReportRepository reports_;
   std::shared_ptr<AdminRoutes> routes_;

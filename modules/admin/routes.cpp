@@ -126,6 +126,10 @@ class AdminRoutes {
     router.Post("/api/admin/jobs/{job_id}/retry", [this](RequestContext& c) { return JobAction(c, true); });
     router.Post("/api/admin/jobs/{job_id}/cancel", [this](RequestContext& c) { return JobAction(c, false); });
     router.Get("/api/admin/audit", [this](RequestContext& c) { return ListAudit(c); });
+    router.Post("/api/admin/videos/{video_id}/retry", [this](RequestContext& c) { return RetryVideo(c); });
+    router.Get("/api/admin/settings", [this](RequestContext& c) { return GetSettings(c); });
+    router.Patch("/api/admin/settings", [this](RequestContext& c) { return ChangeSettings(c); });
+    router.Get("/api/site", [this](RequestContext& c) { return Site(c); });
 
     router.Post("/api/videos/{video_id}/report", [this](RequestContext& c) { return ReportVideo(c); });
     router.Post("/api/comments/{comment_id}/report", [this](RequestContext& c) { return ReportComment(c); });
@@ -185,7 +189,11 @@ class AdminRoutes {
     int limit = http::PageSize(request, 50);
     std::string cursor = request.Query("cursor").value_or("");
     auto json = co_await context.Blocking([&] {
-      std::string sql = "SELECT id FROM users WHERE 1 = 1";
+      // One query for the page: the users with their video and subscriber counts.
+      std::string sql =
+          "SELECT id, public_id, username, email, role, display_name, suspended, created_at, bio, avatar_key, "
+          "updated_at, (SELECT COUNT(*) FROM videos v WHERE v.owner_id = users.id), "
+          "(SELECT COUNT(*) FROM subscriptions s WHERE s.channel_id = users.id) FROM users WHERE 1 = 1";
       db::Binds binds;
       if (!query.empty()) {
         std::string pattern = "%" + db::EscapeLike(query, '!') + "%";
@@ -207,29 +215,56 @@ class AdminRoutes {
       }
       sql += " ORDER BY id DESC LIMIT :limit";
       binds.Int(limit + 1);
-      std::vector<long long> ids = module_.database_.WithSession([&](soci::session& session) {
-        std::vector<long long> found;
-        long long id = 0;
+      struct Listed {
+        auth::User user;
+        long long videos;
+        long long subscribers;
+      };
+      std::vector<Listed> rows = module_.database_.WithSession([&](soci::session& session) {
+        std::vector<Listed> found;
+        long long id = 0, created_at = 0, updated_at = 0, videos = 0, subscribers = 0;
+        int suspended_flag = 0;
+        std::string public_id, username, email, user_role, display_name, bio, avatar_key;
+        soci::indicator avatar_ind = soci::i_null, bio_ind = soci::i_null;
         soci::statement statement(session);
         binds.ExchangeInto(statement);
         statement.exchange(soci::into(id));
+        statement.exchange(soci::into(public_id));
+        statement.exchange(soci::into(username));
+        statement.exchange(soci::into(email));
+        statement.exchange(soci::into(user_role));
+        statement.exchange(soci::into(display_name));
+        statement.exchange(soci::into(suspended_flag));
+        statement.exchange(soci::into(created_at));
+        statement.exchange(soci::into(bio, bio_ind));
+        statement.exchange(soci::into(avatar_key, avatar_ind));
+        statement.exchange(soci::into(updated_at));
+        statement.exchange(soci::into(videos));
+        statement.exchange(soci::into(subscribers));
         statement.alloc();
         statement.prepare(sql);
         statement.define_and_bind();
         if (statement.execute(true)) {
-          do found.push_back(id);
-          while (statement.fetch());
+          do {
+            found.push_back({auth::User{id, public_id, username, email, user_role, display_name, suspended_flag != 0,
+                                        created_at, bio_ind == soci::i_ok ? bio : std::string(),
+                                        avatar_ind == soci::i_ok ? avatar_key : std::string(), updated_at},
+                             videos, subscribers});
+          } while (statement.fetch());
         }
         return found;
       });
       std::string next;
-      if (static_cast<int>(ids.size()) > limit) {
-        ids.resize(static_cast<std::size_t>(limit));
-        next = http::MakeCursor(0, ids.back());
+      if (static_cast<int>(rows.size()) > limit) {
+        rows.resize(static_cast<std::size_t>(limit));
+        next = http::MakeCursor(0, rows.back().user.id);
       }
       nlohmann::json list = nlohmann::json::array();
-      for (long long id : ids)
-        if (auto user = auth_.accounts().users().FindById(id)) list.push_back(AdminUserJson(*user));
+      for (const Listed& row : rows) {
+        nlohmann::json item = auth_.PrivateUserJson(row.user, row.subscribers);
+        item["video_count"] = row.videos;
+        list.push_back(std::move(item));
+      }
       return nlohmann::json{{"users", std::move(list)}, {"next_cursor", http::CursorJson(next)}};
     });
     co_return Response::JsonNoStore(json);
@@ -318,6 +353,7 @@ class AdminRoutes {
       for (const auto& video : page.videos) {
         nlohmann::json item = videos_.VideoJson(video, actor);
         item["owner_suspended"] = video.owner_suspended;
+        item["can_retry"] = video.status == videos::kStatusFailed && !video.original_key.empty();
         list.push_back(std::move(item));
       }
       return nlohmann::json{{"videos", std::move(list)}, {"next_cursor", http::CursorJson(page.next_cursor)}};
@@ -398,14 +434,110 @@ class AdminRoutes {
     auto json = co_await context.Blocking([&] {
       auto job = module_.queue_.Get(*id);
       if (!job) throw NotFound("job_not_found", "There is no such job.");
+      auto refused = [&] {
+        return Conflict("job_state", retry ? "Only failed or cancelled jobs can be retried (this one is " + job->state + ")."
+                                           : "Only queued or running jobs can be cancelled (this one is " + job->state + ").");
+      };
+      nlohmann::json details = nlohmann::json::object();
+      if (retry && job->type == videos::kTranscodeJob) {
+        if (job->state != jobs::kStateFailed && job->state != jobs::kStateCancelled) throw refused();
+        details = PrepareTranscodeRetry(*job);
+      }
       bool done = retry ? module_.queue_.Retry(*id) : module_.queue_.Cancel(*id);
-      if (!done)
-        throw Conflict("job_state", retry ? "Only failed or cancelled jobs can be retried (this one is " + job->state + ")."
-                                          : "Only queued or running jobs can be cancelled (this one is " + job->state + ").");
-      module_.audit_.Record(actor, retry ? "job.retry" : "job.cancel", "job", std::to_string(*id), job->type, reason);
+      if (!done) throw refused();
+      module_.audit_.Record(actor, retry ? "job.retry" : "job.cancel", "job", std::to_string(*id), job->type, reason,
+                            details);
       return JobJson(module_.queue_.Get(*id).value());
     });
     co_return Response::Json({{"job", std::move(json)}});
+  }
+
+  // A transcode job runs only for a video that is processing: before its job is queued
+  // again, a failed video goes back to processing (the same as retrying the video), a video
+  // that is ready or gone is refused. Returns details for the audit entry.
+  nlohmann::json PrepareTranscodeRetry(const jobs::JobRecord& job) {
+    std::int64_t video_id = 0;
+    if (job.payload.is_object() && job.payload.contains("video_id") && job.payload["video_id"].is_number_integer())
+      video_id = job.payload["video_id"].get<std::int64_t>();
+    auto video = videos_.repository().FindById(video_id);
+    if (!video) throw Conflict("video_gone", "The video of this job was deleted; there is nothing to process.");
+    if (video->status == videos::kStatusProcessing) return {{"video", video->public_id}};
+    if (video->status != videos::kStatusFailed)
+      throw Conflict("not_failed", "The video of this job is " + video->status + "; there is nothing to retry.");
+    videos_.PrepareRetry(*video);
+    return {{"video", video->public_id}, {"video_status", {{"from", "failed"}, {"to", "processing"}}}};
+  }
+
+  // A failed video is processed again from its kept original, by a new job.
+  awaitable<Response> RetryVideo(RequestContext& context) {
+    auth::User actor = co_await Staff(context, auth::Role::kAdmin);
+    videos::Video video = co_await LoadVideo(context);
+    nlohmann::json body = http::JsonObject(context.request);
+    std::string reason = ReasonOf(body);
+    auto json = co_await context.Blocking([&] {
+      videos::Video updated = videos_.PrepareRetry(video);
+      std::int64_t job = videos_.EnqueueTranscode(updated);
+      module_.audit_.Record(actor, "video.retry", "video", video.public_id, video.title, reason,
+                            {{"failure_reason", video.failure_reason}, {"job", std::to_string(job)}});
+      nlohmann::json item = videos_.VideoJson(updated, actor);
+      item["owner_suspended"] = updated.owner_suspended;
+      item["can_retry"] = false;
+      return item;
+    });
+    co_return Response::Json({{"video", std::move(json)}}, http::Status::accepted);
+  }
+
+  // ---------- site settings ----------
+
+  nlohmann::json SettingsJson(const SiteSettingsSnapshot& snapshot) {
+    const SiteSettingValues& v = snapshot.values;
+    SiteSettingLimits limits = module_.settings_.Limits();
+    nlohmann::json updated_by = nullptr;
+    if (snapshot.updated_by)
+      if (auto user = auth_.accounts().users().FindById(*snapshot.updated_by))
+        updated_by = {{"id", user->public_id}, {"username", user->username}};
+    return {{"settings",
+             {{"signup_open", v.signup_open},
+              {"default_role", v.default_role},
+              {"max_upload_bytes", v.max_upload_bytes},
+              {"user_quota_bytes", v.user_quota_bytes}}},
+            {"limits",
+             {{"max_upload_bytes", limits.max_upload_bytes},
+              {"min_upload_bytes", limits.min_upload_bytes},
+              {"max_user_quota_bytes", limits.max_user_quota_bytes}}},
+            {"updated_at", snapshot.updated_at_ms ? nlohmann::json(*snapshot.updated_at_ms) : nlohmann::json(nullptr)},
+            {"updated_by", std::move(updated_by)}};
+  }
+
+  awaitable<Response> GetSettings(RequestContext& context) {
+    co_await Staff(context, auth::Role::kAdmin);
+    // From the database, not this server's cache: an admin sees what another server just saved.
+    auto json = co_await context.Blocking([&] {
+      module_.settings_.Refresh();
+      return SettingsJson(module_.settings_.Snapshot());
+    });
+    co_return Response::JsonNoStore(json);
+  }
+
+  awaitable<Response> ChangeSettings(RequestContext& context) {
+    auth::User actor = co_await Staff(context, auth::Role::kAdmin);
+    nlohmann::json body = http::JsonObject(context.request);
+    SiteSettingChanges changes = module_.settings_.ParseChanges(body);
+    std::string reason = ReasonOf(body);
+    auto json = co_await context.Blocking([&] {
+      SiteSettingsSaved saved = module_.settings_.Save(changes, actor.id);
+      if (!saved.changes.empty())
+        module_.audit_.Record(actor, "settings.update", "site", "settings", "Site settings", reason, saved.changes);
+      return SettingsJson(saved.snapshot);
+    });
+    co_return Response::JsonNoStore(json);
+  }
+
+  // Public: what the sign-up and upload pages need to know.
+  awaitable<Response> Site(RequestContext&) {
+    SiteSettingValues v = module_.settings_.Current();
+    co_return Response::JsonNoStore(
+        {{"signup_open", v.signup_open}, {"default_role", v.default_role}, {"max_upload_bytes", v.max_upload_bytes}});
   }
 
   // ---------- reports ----------

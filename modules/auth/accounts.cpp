@@ -46,11 +46,13 @@ std::string AvatarUrl(const User& user) {
 }
 
 AccountService::AccountService(db::Database& database, const Clock& clock, storage::ObjectStorage& storage,
-                               RateLimiter& rate_limiter, SendMail send_mail, AccountSettings settings)
+                               RateLimiter& rate_limiter, const SiteSettings& site, SendMail send_mail,
+                               AccountSettings settings)
     : database_(database),
       clock_(clock),
       storage_(storage),
       rate_limiter_(rate_limiter),
+      site_(site),
       send_mail_(std::move(send_mail)),
       settings_(std::move(settings)),
       users_(database),
@@ -59,7 +61,8 @@ AccountService::AccountService(db::Database& database, const Clock& clock, stora
 
 Credentials AccountService::SignUp(const std::string& username, const std::string& email,
                                    const std::string& password, const ClientInfo& client) {
-  if (!settings_.signup_open)
+  SiteSettingValues site = site_.Current();
+  if (!site.signup_open)
     throw Forbidden("signup_closed", "Sign-up is closed on this site. Ask an administrator for an account.");
   rate_limiter_.Hit("signup:address:" + client.address, settings_.signup_per_address,
                     "Too many accounts were created from your network recently. Try again later.");
@@ -80,7 +83,7 @@ Credentials AccountService::SignUp(const std::string& username, const std::strin
   errors.ThrowIfAny();
 
   UserInsert insert{NewPublicId(), username,        email,          HashPassword(password),
-                    settings_.signup_role, username, clock_.NowMs()};
+                    site.default_role, username, clock_.NowMs()};
   User user;
   try {
     user = users_.Insert(insert);

@@ -17,15 +17,16 @@
 #include "monotube/clock.hpp"
 #include "monotube/db/database.hpp"
 #include "monotube/rate_limit.hpp"
+#include "monotube/site_settings.hpp"
 #include "monotube/storage/storage.hpp"
 #include "modules/auth/sessions.hpp"
 #include "modules/auth/users.hpp"
 
 namespace monotube::auth {
 
+// Sign-ups open and the role of new accounts are site settings (SiteSettings), which
+// admins change at run time.
 struct AccountSettings {
-  bool signup_open = true;
-  std::string signup_role = "creator";
   std::chrono::seconds session_ttl = std::chrono::hours(24 * 30);
   std::chrono::seconds reset_ttl = std::chrono::minutes(30);
   RateLimit login_per_account{10, std::chrono::minutes(1)};
@@ -69,9 +70,10 @@ class AccountService {
  public:
   // All references must outlive the service.
   AccountService(db::Database& database, const Clock& clock, storage::ObjectStorage& storage,
-                 RateLimiter& rate_limiter, SendMail send_mail, AccountSettings settings);
+                 RateLimiter& rate_limiter, const SiteSettings& site, SendMail send_mail, AccountSettings settings);
 
-  // Creates an account with the sign-up role and logs it in. Throws Forbidden
+  // Creates an account with the site's default role and logs it in (both site settings
+  // read at the moment of the sign-up). Throws Forbidden
   // ("signup_closed"), RateLimited, InvalidFields (every wrong or taken field at once).
   Credentials SignUp(const std::string& username, const std::string& email, const std::string& password,
                      const ClientInfo& client);
@@ -148,6 +150,7 @@ class AccountService {
   const Clock& clock_;
   storage::ObjectStorage& storage_;
   RateLimiter& rate_limiter_;
+  const SiteSettings& site_;
   SendMail send_mail_;
   AccountSettings settings_;
   UserRepository users_;

@@ -42,7 +42,7 @@ class AuthModule {
  public:
   // The references must outlive the module.
   AuthModule(db::Database& database, const Clock& clock, storage::ObjectStorage& storage, RateLimiter& rate_limiter,
-             SendMail send_mail, AuthModuleOptions options);
+             const SiteSettings& site, SendMail send_mail, AuthModuleOptions options);
   ~AuthModule();
 
   // The caller, or nullopt when anonymous. A Bearer token that is not (or no longer) valid
@@ -57,6 +57,9 @@ class AuthModule {
   // and the account's private fields.
   nlohmann::json PublicUserJson(const User& user);
   nlohmann::json PrivateUserJson(const User& user);
+  // The same with the subscriber count already known (a listing that read it with the users).
+  nlohmann::json PublicUserJson(const User& user, std::int64_t subscriber_count);
+  nlohmann::json PrivateUserJson(const User& user, std::int64_t subscriber_count);
   // A short summary for embedding (video owner, comment author): id, username, display_name, avatar_url.
   static nlohmann::json UserSummaryJson(const User& user);
 

@@ -24,8 +24,9 @@ std::string CsrfTokenFor(std::string_view session_token) {
 }
 
 AuthModule::AuthModule(db::Database& database, const Clock& clock, storage::ObjectStorage& storage,
-                       RateLimiter& rate_limiter, SendMail send_mail, AuthModuleOptions options)
-    : accounts_(database, clock, storage, rate_limiter, std::move(send_mail), options.accounts),
+                       RateLimiter& rate_limiter, const SiteSettings& site, SendMail send_mail,
+                       AuthModuleOptions options)
+    : accounts_(database, clock, storage, rate_limiter, site, std::move(send_mail), options.accounts),
       options_(std::move(options)) {}
 
 AuthModule::~AuthModule() = default;
@@ -93,16 +94,24 @@ nlohmann::json AuthModule::UserSummaryJson(const User& user) {
 }
 
 nlohmann::json AuthModule::PublicUserJson(const User& user) {
+  return PublicUserJson(user, subscriber_counter_ ? subscriber_counter_(user.id) : 0);
+}
+
+nlohmann::json AuthModule::PublicUserJson(const User& user, std::int64_t subscriber_count) {
   nlohmann::json json = UserSummaryJson(user);
   json["role"] = user.role;
   json["bio"] = user.bio;
-  json["subscriber_count"] = subscriber_counter_ ? subscriber_counter_(user.id) : 0;
+  json["subscriber_count"] = subscriber_count;
   json["created_at"] = FormatIso8601(user.created_at_ms);
   return json;
 }
 
 nlohmann::json AuthModule::PrivateUserJson(const User& user) {
-  nlohmann::json json = PublicUserJson(user);
+  return PrivateUserJson(user, subscriber_counter_ ? subscriber_counter_(user.id) : 0);
+}
+
+nlohmann::json AuthModule::PrivateUserJson(const User& user, std::int64_t subscriber_count) {
+  nlohmann::json json = PublicUserJson(user, subscriber_count);
   json["email"] = user.email;
   json["suspended"] = user.suspended;
   json["updated_at"] = FormatIso8601(user.updated_at_ms);

@@ -67,28 +67,22 @@ void VideosModule::Transcode(jobs::JobContext& job) {
   // Scratch files go before the final status is written: whoever sees "ready" or "failed"
   // finds nothing of this run left on the local disk.
   std::optional<ScratchDir> scratch;
-  // Files first, status last: whoever sees "failed" finds nothing of the video stored
-  // (what storage could not delete now, a purge job removes later).
+  // Files first, status last: whoever sees "failed" finds only the original stored, kept so
+  // that an admin can retry (a later retention sweep or the video's deletion removes it).
+  // Without a whole original (the pieces could not be joined) nothing is kept.
   auto fail = [&](const std::string& reason) {
     scratch.reset();
-    spdlog::info("video {} failed: {}", video.public_id, reason);
+    bool keep = !video.original_key.empty();
+    spdlog::info("video {} failed: {}{}", video.public_id, reason, keep ? " (its original is kept for a retry)" : "");
     repository_.ClearChunks(video.id);
-    PurgeStorage(prefix);
-    repository_.MarkFailed(video.id, reason, clock_.NowMs());
+    if (keep) RemoveAllBut(prefix, video.original_key);
+    else PurgeStorage(prefix);
+    repository_.MarkFailed(video.id, reason, keep, clock_.NowMs());
   };
 
   try {
-    // 1. Whatever an interrupted run published half-way is not referenced: remove it.
-    std::string continuation;
-    do {
-      auto page = storage_.List(prefix, continuation);
-      for (const auto& object : page.objects) {
-        std::string_view rest = std::string_view(object.key).substr(prefix.size());
-        if (rest == "original" || rest.starts_with("upload/")) continue;
-        storage_.Delete(object.key);
-      }
-      continuation = page.continuation;
-    } while (!continuation.empty());
+    // 1. Whatever an interrupted (or failed, now retried) run published is not referenced: remove it.
+    RemoveDerived(prefix);
 
     // 2. A tus upload arrives in pieces: join them into the original.
     if (video.original_key.empty()) {
@@ -194,6 +188,75 @@ void VideosModule::Transcode(jobs::JobContext& job) {
     }
     throw;
   }
+}
+
+void VideosModule::RemoveDerived(const std::string& prefix) {
+  std::string continuation;
+  do {
+    auto page = storage_.List(prefix, continuation);
+    for (const auto& object : page.objects) {
+      std::string_view rest = std::string_view(object.key).substr(prefix.size());
+      if (rest == "original" || rest.starts_with("upload/")) continue;
+      storage_.Delete(object.key);
+    }
+    continuation = page.continuation;
+  } while (!continuation.empty());
+}
+
+void VideosModule::RemoveAllBut(const std::string& prefix, const std::string& keep) {
+  try {
+    std::string continuation;
+    do {
+      auto page = storage_.List(prefix, continuation);
+      for (const auto& object : page.objects)
+        if (object.key != keep) storage_.Delete(object.key);
+      continuation = page.continuation;
+    } while (!continuation.empty());
+  } catch (const std::exception& e) {
+    // Nothing references what is left: a retry's first step or the video's deletion removes it.
+    spdlog::warn("removing the outputs under {} failed ({}); they go with a retry or the video", prefix, e.what());
+  }
+}
+
+std::int64_t VideosModule::EnqueueTranscode(const Video& video) {
+  return queue_.Enqueue(std::string(kTranscodeJob), {{"video_id", video.id}}, {.max_attempts = 3});
+}
+
+Video VideosModule::PrepareRetry(const Video& video) {
+  if (video.status != kStatusFailed)
+    throw Conflict("not_failed", "Only a video whose processing failed can be retried (this one is " + video.status +
+                                     ").");
+  auto original_missing = [] {
+    return Conflict("original_missing",
+                    "The original file of this video is no longer stored, so it cannot be processed again; its "
+                    "owner has to upload it again.");
+  };
+  if (video.original_key.empty() || !storage_.Stat(video.original_key)) throw original_missing();
+  if (!repository_.MarkRetrying(video.id, clock_.NowMs())) {
+    // Changed meanwhile: retried by someone else, deleted, or its original swept.
+    auto now = repository_.FindById(video.id);
+    if (!now) throw NotFound("video_not_found", "There is no such video.");
+    if (now->status != kStatusFailed) throw Conflict("not_failed", "This video is " + now->status + " now.");
+    throw original_missing();
+  }
+  spdlog::info("video {} goes back to processing (retry)", video.public_id);
+  auto updated = repository_.FindById(video.id);
+  if (!updated) throw NotFound("video_not_found", "There is no such video.");
+  return std::move(*updated);
+}
+
+std::size_t VideosModule::PurgeFailedOriginals() {
+  std::int64_t before = clock_.NowMs() - options_.failed_original_retention.count();
+  std::size_t purged = 0;
+  for (const Video& video : repository_.FailedWithOriginalBefore(before, 100)) {
+    // The row first: once it names no original, no retry can start from a file being removed.
+    if (!repository_.ForgetOriginal(video.id, clock_.NowMs())) continue;
+    spdlog::info("removing the original of video {}, failed more than {} day(s) ago", video.public_id,
+                 std::chrono::duration_cast<std::chrono::hours>(options_.failed_original_retention).count() / 24);
+    PurgeStorage(StoragePrefix(video));
+    ++purged;
+  }
+  return purged;
 }
 
 }  // namespace monotube::videos

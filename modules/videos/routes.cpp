@@ -28,6 +28,13 @@ constexpr std::string_view kTusVersion = "1.0.0";
 constexpr std::size_t kCopyBuffer = 1024 * 1024;
 constexpr std::size_t kMaxFormFieldBytes = 64 * 1024;
 
+// "8 GiB", "700 MiB", or the exact byte count when it is not a whole number of either.
+std::string SizeText(std::uint64_t bytes) {
+  if (bytes >= (1ULL << 30) && bytes % (1ULL << 30) == 0) return std::to_string(bytes >> 30) + " GiB";
+  if (bytes >= (1ULL << 20) && bytes % (1ULL << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+  return std::to_string(bytes) + " bytes";
+}
+
 NotFound VideoNotFound() { return NotFound("video_not_found", "This video does not exist or is not available."); }
 
 std::string Base64Decode(std::string_view text) {
@@ -174,9 +181,9 @@ class VideosRoutes {
     co_return std::move(*video);
   }
 
-  // Throws 413 when adding `bytes` would take the user past the quota.
+  // Throws 413 when adding `bytes` would take the user past the quota (a site setting).
   void CheckQuota(const auth::User& user, std::uint64_t bytes) {
-    std::uint64_t quota = module_.options_.user_quota_bytes;
+    std::uint64_t quota = module_.site_.Current().user_quota_bytes;
     if (quota == 0) return;
     auto used = static_cast<std::uint64_t>(repository_.StorageUsedBy(user.id));
     if (used + bytes > quota)
@@ -185,16 +192,17 @@ class VideosRoutes {
                                 std::to_string(quota >> 20) + " MiB used). Delete videos to make room.");
   }
 
+  // The router's body limits stop anything past the operator's ceiling; this checks the
+  // largest upload in force now (a site setting, at most that ceiling).
   void CheckUploadSize(std::uint64_t bytes) const {
-    if (bytes > module_.options_.max_upload_bytes)
-      throw PayloadTooLarge("file_too_large", "The file is larger than the " +
-                                                  std::to_string(module_.options_.max_upload_bytes >> 20) +
-                                                  " MiB this site accepts.");
+    std::uint64_t limit = module_.site_.Current().max_upload_bytes;
+    if (bytes > limit)
+      throw PayloadTooLarge("file_too_large", "The file is larger than the " + SizeText(limit) +
+                                                  " this site accepts (max_upload_bytes = " + std::to_string(limit) +
+                                                  ").");
   }
 
-  void EnqueueTranscode(const Video& video) {
-    module_.queue_.Enqueue(std::string(kTranscodeJob), {{"video_id", video.id}}, {.max_attempts = 3});
-  }
+  void EnqueueTranscode(const Video& video) { module_.EnqueueTranscode(video); }
 
   nlohmann::json PageJson(const VideoPage& page, const std::optional<auth::User>& viewer) {
     nlohmann::json list = nlohmann::json::array();
@@ -272,7 +280,8 @@ class VideosRoutes {
     auto principal = co_await module_.auth_.Require(context);
     Video video = co_await LoadEditable(context, principal.user);
     if (video.status == kStatusUploading) throw Conflict("still_uploading", "The upload is not complete yet.");
-    if (video.status == kStatusFailed) throw NotFound("original_removed", "The file of a failed video is not kept.");
+    if (video.status == kStatusFailed && video.original_key.empty())
+      throw NotFound("original_removed", "The file of this failed video is no longer kept.");
     auto response = co_await context.Blocking([&] {
       std::vector<VideoRepository::Chunk> chunks;
       if (video.original_key.empty()) {
@@ -320,9 +329,10 @@ class VideosRoutes {
     std::string cursor = context.request.Query("cursor").value_or("");
     auto json = co_await context.Blocking([&] {
       auto page = PageJson(repository_.ListByOwner(principal.user.id, true, limit, cursor), principal.user);
+      SiteSettingValues site = module_.site_.Current();
       page["quota"] = {{"used_bytes", repository_.StorageUsedBy(principal.user.id)},
-                       {"limit_bytes", module_.options_.user_quota_bytes},
-                       {"max_upload_bytes", module_.options_.max_upload_bytes}};
+                       {"limit_bytes", site.user_quota_bytes},
+                       {"max_upload_bytes", site.max_upload_bytes}};
       return page;
     });
     co_return Response::JsonNoStore(json);
@@ -475,7 +485,7 @@ class VideosRoutes {
     Response response = Response::Empty();
     response.headers.set("Tus-Version", kTusVersion);
     response.headers.set("Tus-Extension", "creation,termination,expiration");
-    response.headers.set("Tus-Max-Size", std::to_string(module_.options_.max_upload_bytes));
+    response.headers.set("Tus-Max-Size", std::to_string(module_.site_.Current().max_upload_bytes));
     co_return response;
   }
 

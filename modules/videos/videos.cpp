@@ -501,12 +501,42 @@ bool VideoRepository::SetProgress(std::int64_t id, int progress, std::int64_t no
   });
 }
 
-bool VideoRepository::MarkFailed(std::int64_t id, const std::string& reason, std::int64_t now_ms) {
+bool VideoRepository::MarkFailed(std::int64_t id, const std::string& reason, bool keep_original,
+                                 std::int64_t now_ms) {
+  return database_.WithSession([&](soci::session& session) {
+    // The original's size is its upload_length (set when it was stored whole).
+    const char* kept = keep_original ? "storage_bytes = upload_length"
+                                     : "original_key = NULL, storage_bytes = 0";
+    return Execute(session,
+                   std::string("UPDATE videos SET status = 'failed', failure_reason = :reason, progress = 0, "
+                               "media_prefix = NULL, ") +
+                       kept + ", failed_at = :now, updated_at = :now2 WHERE id = :id",
+                   Binds().Text(reason).Int(now_ms).Int(now_ms).Int(id)) == 1;
+  });
+}
+
+bool VideoRepository::MarkRetrying(std::int64_t id, std::int64_t now_ms) {
   return database_.WithSession([&](soci::session& session) {
     return Execute(session,
-                   "UPDATE videos SET status = 'failed', failure_reason = :reason, progress = 0, original_key = NULL, "
-                   "media_prefix = NULL, storage_bytes = 0, updated_at = :now WHERE id = :id",
-                   Binds().Text(reason).Int(now_ms).Int(id)) == 1;
+                   "UPDATE videos SET status = 'processing', progress = 0, failure_reason = NULL, failed_at = NULL, "
+                   "updated_at = :now WHERE id = :id AND status = 'failed' AND original_key IS NOT NULL",
+                   Binds().Int(now_ms).Int(id)) == 1;
+  });
+}
+
+std::vector<Video> VideoRepository::FailedWithOriginalBefore(std::int64_t before_ms, int limit) {
+  return SelectVideos(database_,
+                      "WHERE v.status = 'failed' AND v.failed_at < :before AND v.original_key IS NOT NULL "
+                      "ORDER BY v.failed_at LIMIT :limit",
+                      Binds().Int(before_ms).Int(limit));
+}
+
+bool VideoRepository::ForgetOriginal(std::int64_t id, std::int64_t now_ms) {
+  return database_.WithSession([&](soci::session& session) {
+    return Execute(session,
+                   "UPDATE videos SET original_key = NULL, storage_bytes = 0, updated_at = :now WHERE id = :id AND "
+                   "status = 'failed'",
+                   Binds().Int(now_ms).Int(id)) == 1;
   });
 }
 

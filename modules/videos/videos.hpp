@@ -156,7 +156,16 @@ class VideoRepository {
   // --- processing ---
   // processing, with progress; false when the video is gone.
   bool SetProgress(std::int64_t id, int progress, std::int64_t now_ms);
-  bool MarkFailed(std::int64_t id, const std::string& reason, std::int64_t now_ms);
+  // failed, with the reason. keep_original: the original stays (and counts in
+  // storage_bytes) so an admin can retry; otherwise nothing of the video is stored.
+  bool MarkFailed(std::int64_t id, const std::string& reason, bool keep_original, std::int64_t now_ms);
+  // failed -> processing (progress 0, reason cleared) for a retry; false unless the video
+  // is failed with its original kept.
+  bool MarkRetrying(std::int64_t id, std::int64_t now_ms);
+  // Failed videos whose original is still kept, failed before the given time.
+  std::vector<Video> FailedWithOriginalBefore(std::int64_t before_ms, int limit);
+  // The original of a failed video was removed: no retry any more, nothing stored.
+  bool ForgetOriginal(std::int64_t id, std::int64_t now_ms);
   struct Published {
     std::string media_prefix;
     std::int64_t duration_ms;

@@ -7,12 +7,14 @@
 namespace monotube::videos {
 
 VideosModule::VideosModule(db::Database& database, const Clock& clock, storage::ObjectStorage& storage,
-                           jobs::JobQueue& queue, auth::AuthModule& auth, VideosOptions options)
+                           jobs::JobQueue& queue, auth::AuthModule& auth, const SiteSettings& site,
+                           VideosOptions options)
     : database_(database),
       clock_(clock),
       storage_(storage),
       queue_(queue),
       auth_(auth),
+      site_(site),
       options_(std::move(options)),
       repository_(database) {
   // Account export and erasure include the user's videos.

@@ -20,6 +20,7 @@
 #include "monotube/http/router.hpp"
 #include "monotube/jobs/job_queue.hpp"
 #include "monotube/jobs/job_runner.hpp"
+#include "monotube/site_settings.hpp"
 #include "monotube/storage/storage.hpp"
 #include "modules/auth/auth.hpp"
 #include "modules/videos/media.hpp"
@@ -30,11 +31,14 @@ namespace monotube::videos {
 inline constexpr std::string_view kTranscodeJob = "transcode";
 inline constexpr std::string_view kPurgeStorageJob = "purge_storage";
 
+// The largest upload and the per-user quota in force are site settings (SiteSettings);
+// max_upload_bytes here is the operator's ceiling, which sizes the upload routes' body limits.
 struct VideosOptions {
   std::uint64_t max_upload_bytes = 8ULL << 30;
-  std::uint64_t user_quota_bytes = 0;  // 0 = unlimited
   double max_duration_seconds = 4 * 3600;
   std::chrono::milliseconds upload_expiry = std::chrono::hours(24);
+  // The original of a failed video is kept this long for a retry, then removed.
+  std::chrono::milliseconds failed_original_retention = std::chrono::hours(24 * 7);
   bool redirect_media = false;  // presigned storage URLs for segments, where the storage has them
   std::chrono::seconds media_url_ttl{3600};
   std::filesystem::path work_dir = "data/tmp/transcode";  // local scratch space for FFmpeg
@@ -46,7 +50,7 @@ class VideosModule {
  public:
   // The references must outlive the module.
   VideosModule(db::Database& database, const Clock& clock, storage::ObjectStorage& storage, jobs::JobQueue& queue,
-               auth::AuthModule& auth, VideosOptions options);
+               auth::AuthModule& auth, const SiteSettings& site, VideosOptions options);
   ~VideosModule();
 
   void RegisterRoutes(http::Router& router, const std::function<void(std::string_view)>& add_page);
@@ -58,6 +62,17 @@ class VideosModule {
   void DeleteVideo(const Video& video);
   // Blocking. Removes resumable uploads abandoned past their expiry.
   void PruneExpiredUploads();
+  // Blocking. Removes the originals of videos failed longer ago than the retention (at most
+  // 100 per call); returns how many.
+  std::size_t PurgeFailedOriginals();
+
+  // Blocking. A failed video back to processing (progress 0, reason cleared), to be
+  // transcoded again from its kept original; the caller queues the job (EnqueueTranscode,
+  // or a retry of its old job). Throws Conflict "not_failed" unless the video failed,
+  // "original_missing" when its original is no longer stored.
+  Video PrepareRetry(const Video& video);
+  // Blocking. Queues the processing of a video that is processing; returns the job id.
+  std::int64_t EnqueueTranscode(const Video& video);
 
   // Blocking. The API view of a video for a viewer (nullopt = anonymous).
   nlohmann::json VideoJson(const Video& video, const std::optional<auth::User>& viewer);
@@ -89,12 +104,17 @@ class VideosModule {
   // hls/thumbnail/previews URLs, signed unless the video is public.
   std::string MediaUrl(const Video& video, std::string_view file);
   void PurgeStorage(const std::string& prefix);
+  // Every object under prefix but the original and the pieces of an upload (throws on storage errors).
+  void RemoveDerived(const std::string& prefix);
+  // Every object under prefix but `keep`; a storage failure is logged, not thrown.
+  void RemoveAllBut(const std::string& prefix, const std::string& keep);
 
   db::Database& database_;
   const Clock& clock_;
   storage::ObjectStorage& storage_;
   jobs::JobQueue& queue_;
   auth::AuthModule& auth_;
+  const SiteSettings& site_;
   VideosOptions options_;
   VideoRepository repository_;
   std::once_flag signer_once_;

@@ -62,8 +62,6 @@ std::string LinkBase(const Config& config) {
 auth::AuthModuleOptions AuthOptionsFrom(const Config& config) {
   auth::AuthModuleOptions options;
   auto& accounts = options.accounts;
-  accounts.signup_open = config.signup_open;
-  accounts.signup_role = config.signup_role;
   accounts.session_ttl = std::chrono::hours(24 * config.session_ttl_days);
   accounts.login_per_account.limit = static_cast<int>(config.login_max_failures);
   accounts.login_per_address.limit = static_cast<int>(config.login_max_failures_per_address);
@@ -149,8 +147,18 @@ void App::BuildModules() {
     send_mail = [outbox = mail_outbox_.get()](const std::string& to, const std::string& subject,
                                               const std::string& text) { outbox->Post({to, subject, text}); };
   }
-  auth_ = std::make_unique<auth::AuthModule>(*database_, *clock_, *storage_, *rate_limiter_, std::move(send_mail),
-                                             AuthOptionsFrom(config_));
+  // Below auth and videos, which read it; the admin module changes it.
+  SiteSettingValues site_defaults;
+  site_defaults.signup_open = config_.signup_open;
+  site_defaults.default_role = config_.signup_role;
+  site_defaults.max_upload_bytes = config_.max_upload_bytes;
+  site_defaults.user_quota_bytes = config_.user_quota_bytes;
+  site_settings_ = std::make_unique<SiteSettings>(*database_, *clock_, site_defaults);
+  // A change on another replica shows here within this interval (its own, at once).
+  periodic_.Add("refresh site settings", std::chrono::seconds(2), [this] { site_settings_->Refresh(); });
+
+  auth_ = std::make_unique<auth::AuthModule>(*database_, *clock_, *storage_, *rate_limiter_, *site_settings_,
+                                             std::move(send_mail), AuthOptionsFrom(config_));
   if (!config_.admin_username.empty()) {
     try {
       auth_->accounts().EnsureFirstAdmin(config_.admin_username, config_.admin_email, config_.admin_password);
@@ -164,20 +172,23 @@ void App::BuildModules() {
 
   videos::VideosOptions video_options;
   video_options.max_upload_bytes = config_.max_upload_bytes;
-  video_options.user_quota_bytes = config_.user_quota_bytes;
   video_options.max_duration_seconds = static_cast<double>(config_.max_video_duration_seconds);
   video_options.upload_expiry = std::chrono::hours(config_.upload_expiry_hours);
+  video_options.failed_original_retention = std::chrono::hours(24 * config_.failed_original_retention_days);
   video_options.redirect_media = config_.media_delivery == "redirect";
   video_options.media_url_ttl = std::chrono::seconds(config_.media_url_ttl_seconds);
   video_options.work_dir = config_.data_dir / "tmp" / "transcode";
   videos_ = std::make_unique<videos::VideosModule>(*database_, *clock_, *storage_, *job_queue_, *auth_,
-                                                   std::move(video_options));
+                                                   *site_settings_, std::move(video_options));
   videos_->RegisterJobs(*transcode_runner_, *job_runner_);
   periodic_.Add("remove abandoned uploads", std::chrono::minutes(1), [this] { videos_->PruneExpiredUploads(); });
+  periodic_.Add("remove originals of long-failed videos", std::chrono::hours(1),
+                [this] { videos_->PurgeFailedOriginals(); });
 
   interactions_ = std::make_unique<interactions::InteractionsModule>(*database_, *clock_, *rate_limiter_, *auth_,
                                                                      *videos_, interactions::InteractionsOptions{});
-  admin_ = std::make_unique<admin::AdminModule>(*database_, *clock_, *auth_, *videos_, *interactions_, *job_queue_);
+  admin_ = std::make_unique<admin::AdminModule>(*database_, *clock_, *auth_, *videos_, *interactions_, *job_queue_,
+                                                *site_settings_);
   search::SearchOptions search_options;
   search_options.dir = SearchDir(config_);
   search_ = std::make_unique<search::SearchModule>(*database_, *clock_, *videos_, *auth_, std::move(search_options));

@@ -25,6 +25,7 @@
 #include "monotube/metrics.hpp"
 #include "monotube/periodic.hpp"
 #include "monotube/rate_limit.hpp"
+#include "monotube/site_settings.hpp"
 #include "monotube/storage/storage.hpp"
 #include "monotube/worker_pool.hpp"
 #include "modules/admin/admin_module.hpp"
@@ -84,6 +85,7 @@ class App {
   Metrics& metrics() noexcept { return metrics_; }
   WorkerPool& workers() noexcept { return *workers_; }
   RateLimiter& rate_limiter() noexcept { return *rate_limiter_; }
+  SiteSettings& site_settings() noexcept { return *site_settings_; }
   auth::AuthModule& auth() noexcept { return *auth_; }
   videos::VideosModule& videos() noexcept { return *videos_; }
   interactions::InteractionsModule& interactions() noexcept { return *interactions_; }
@@ -108,6 +110,7 @@ class App {
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<RateLimiter> rate_limiter_;
   std::unique_ptr<MailOutbox> mail_outbox_;
+  std::unique_ptr<SiteSettings> site_settings_;
   std::unique_ptr<auth::AuthModule> auth_;
   std::unique_ptr<videos::VideosModule> videos_;
   std::unique_ptr<interactions::InteractionsModule> interactions_;

@@ -21,6 +21,13 @@ const routes = [
   { pattern: '/my/videos', load: () => import('./pages/my-videos.js') },
   { pattern: '/feed/subscriptions', load: () => import('./pages/subscriptions.js') },
   { pattern: '/search', load: () => import('./pages/search.js') },
+  { pattern: '/admin', load: () => import('./pages/admin/dashboard.js') },
+  { pattern: '/admin/users', load: () => import('./pages/admin/users.js') },
+  { pattern: '/admin/videos', load: () => import('./pages/admin/videos.js') },
+  { pattern: '/admin/reports', load: () => import('./pages/admin/reports.js') },
+  { pattern: '/admin/jobs', load: () => import('./pages/admin/jobs.js') },
+  { pattern: '/admin/audit', load: () => import('./pages/admin/audit.js') },
+  { pattern: '/admin/settings', load: () => import('./pages/admin/settings.js') },
 ];
 
 const notFound = () => import('./pages/not-found.js');

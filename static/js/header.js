@@ -8,6 +8,7 @@ import { h, replaceChildren } from './dom.js';
 import { renderAvatar } from './components/avatar.js';
 import { notificationsBell } from './components/notifications.js';
 import { attachSearchSuggestions } from './components/search-suggest.js';
+import { isStaff, openReportCount } from './admin.js';
 import { setFlash } from './flash.js';
 import { svgIcon } from './icons.js';
 import { popupPanel } from './popup-panel.js';
@@ -84,6 +85,7 @@ function renderAccountMenu(user, signal) {
     canUpload(user) ? item({ href: uploadUrl }, 'Upload') : null,
     canUpload(user) ? item({ href: myVideosUrl }, 'My videos') : null,
     item({ href: '/feed/subscriptions' }, 'Subscriptions'),
+    isStaff(user) ? item({ href: '/admin' }, 'Admin') : null,
     item({ href: '/settings' }, 'Settings'),
     h('li', { role: 'separator', class: 'account-menu__separator' }),
     item({ type: 'button', on: { click: logOut } }, 'Log out'));
@@ -126,13 +128,32 @@ function uploadButton() {
     svgIcon('M12 16V5m-5 5 5-5 5 5M5 19h14', { size: 20 }), h('span', { class: 'site-nav__upload-text', text: 'Upload' }));
 }
 
+// Moderators and admins get a link to the admin area, with the open reports counted on it.
+function adminLink(signal) {
+  const badge = h('span', { class: 'site-nav__badge', hidden: true, dataset: { testid: 'admin-link-badge' } });
+  const link = h('a', {
+    class: 'button button--outline site-nav__admin', href: '/admin', 'aria-label': 'Admin', title: 'Admin',
+    dataset: { testid: 'admin-link' },
+  }, svgIcon('M12 3 5 6v5c0 4.5 3 8.3 7 10 4-1.7 7-5.5 7-10V6z', { size: 20 }), h('span', { class: 'site-nav__admin-text', text: 'Admin' }), badge);
+  if (location.pathname === '/admin' || location.pathname.startsWith('/admin/')) link.setAttribute('aria-current', 'page');
+  const show = (count) => {
+    badge.textContent = count > 99 ? '99+' : String(count);
+    badge.hidden = count <= 0;
+    link.setAttribute('aria-label', count > 0 ? `Admin, ${count > 99 ? 'more than 99' : count} open ${count === 1 ? 'report' : 'reports'}` : 'Admin');
+  };
+  openReportCount().then(show);
+  // The reports page says when it closed some.
+  document.addEventListener('monotube:reports-changed', (event) => show(Number(event.detail?.count) || 0), { signal });
+  return link;
+}
+
 let menuListeners = null;
 
 function showAccount(nav, signIn, user) {
   menuListeners?.abort();
   menuListeners = new AbortController();
   if (user) {
-    replaceChildren(nav, canUpload(user) ? uploadButton() : null, notificationsBell({ signal: menuListeners.signal }).element,
+    replaceChildren(nav, isStaff(user) ? adminLink(menuListeners.signal) : null, canUpload(user) ? uploadButton() : null, notificationsBell({ signal: menuListeners.signal }).element,
       renderAccountMenu(user, menuListeners.signal));
   } else {
     replaceChildren(nav, signIn);

@@ -11,6 +11,8 @@ const paths = {
   check: 'M5 12.5l4.5 4.5L19 7.5',
   sort: 'M4 7h16M7 12h10M10 17h4',
   reply: 'M10 8V4l-7 7 7 7v-4c5 0 8 1.5 11 5-1-5-4-10-11-11z',
+  flag: 'M5 21V4m0 0h12l-2.5 4.5L17 13H5',
+  shield: 'M12 3 5 6v5c0 4.5 3 8.3 7 10 4-1.7 7-5.5 7-10V6z',
 };
 
 function setAttributes(element, attributes) {

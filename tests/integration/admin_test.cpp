@@ -71,6 +71,23 @@ TEST_CASE("Authorisation matrix of the admin endpoints", "[admin]") {
   auto viewer = MakeSessionAccount(app, "watcher", "viewer");
   std::string video = MakeReadyVideo(app, creator, "Target");
   std::int64_t job = app.app().job_queue().Enqueue("noop", json::object());
+  // A failed video with its original kept, for the retry (the transcoder then fails it again).
+  std::string failed = [&] {
+    auto& repository = app.app().videos().repository();
+    auto now = app.app().clock().NowMs();
+    monotube::videos::Video row;
+    row.owner_id = monotube::test::UserIdOf(app, creator);
+    row.title = "Failed";
+    row.visibility = "public";
+    row.status = "uploading";
+    row.created_at_ms = row.updated_at_ms = now;
+    row = repository.Insert(row);
+    std::string key = "videos/" + row.public_id + "/original";
+    app.app().storage().Put(key, "not a video");
+    REQUIRE(repository.MarkUploaded(row.id, key, 11, now));
+    REQUIRE(repository.MarkFailed(row.id, "The file is not a video.", true, now));
+    return row.public_id;
+  }();
 
   enum Who { kAnonymous, kViewer, kCreator, kModerator, kAdmin };
   const std::vector<std::pair<Who, const TestAccount*>> people = {
@@ -96,6 +113,10 @@ TEST_CASE("Authorisation matrix of the admin endpoints", "[admin]") {
       {"POST", "/api/admin/jobs/" + std::to_string(job) + "/cancel", nullptr, {401, 403, 403, 403, 200}},
       {"POST", "/api/admin/jobs/" + std::to_string(job) + "/retry", nullptr, {401, 403, 403, 403, 200}},
       {"GET", "/api/admin/audit", nullptr, {401, 403, 403, 200, 200}},
+      {"GET", "/api/admin/settings", nullptr, {401, 403, 403, 403, 200}},
+      {"PATCH", "/api/admin/settings", {{"signup_open", true}}, {401, 403, 403, 403, 200}},
+      {"GET", "/api/site", nullptr, {200, 200, 200, 200, 200}},
+      {"POST", "/api/admin/videos/" + failed + "/retry", nullptr, {401, 403, 403, 403, 202}},
   };
   for (const auto& c : cases) {
     for (const auto& [who, account] : people) {

@@ -61,6 +61,12 @@ TestApp::TestApp(TestAppOptions options) : options_(std::move(options)) {
 
 std::unique_ptr<app::App> TestApp::StartReplica() { return StartApp(config_, options_); }
 
+std::unique_ptr<app::App> TestApp::StartReplica(const std::function<void(Config&)>& adjust) {
+  Config config = config_;
+  adjust(config);
+  return StartApp(config, options_);
+}
+
 TestApp::~TestApp() {
   app_->Shutdown();
   app_.reset();

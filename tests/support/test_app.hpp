@@ -35,6 +35,8 @@ class TestApp {
   const Config& config() const { return config_; }
   // Another server on the same database and data folder (a second replica), started.
   std::unique_ptr<app::App> StartReplica();
+  // The same, with some settings of its own (e.g. a restart with a changed config file).
+  std::unique_ptr<app::App> StartReplica(const std::function<void(Config&)>& adjust);
   std::uint16_t port() const { return app_->port(); }
   const std::filesystem::path& data_dir() const { return data_dir_.path(); }
 

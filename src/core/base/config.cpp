@@ -216,6 +216,9 @@ const std::vector<SettingDef>& Definitions() {
                        &Config::job_lease_seconds, 3, 3600));
     d.push_back(Number("upload_expiry_hours", "hours after which an unfinished resumable upload is removed",
                        &Config::upload_expiry_hours, 1, 24 * 365));
+    d.push_back(Number("failed_original_retention_days",
+                       "days the original of a video whose processing failed is kept for an admin's retry",
+                       &Config::failed_original_retention_days, 1, 3650));
     d.push_back(Text("media_delivery", "proxy (the server streams media) or redirect (to presigned S3 URLs)",
                      &Config::media_delivery, [](const std::string& v) {
                        if (v != "proxy" && v != "redirect") throw std::invalid_argument("must be proxy or redirect");

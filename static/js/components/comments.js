@@ -16,6 +16,7 @@ import { currentUser, displayName } from '../session.js';
 import { channelUrl, loginUrl } from '../urls.js';
 import { renderAvatar } from './avatar.js';
 import { commentComposer } from './comment-composer.js';
+import { reportButton } from './report-dialog.js';
 import { askToSignIn } from './sign-in-prompt.js';
 
 const pageSize = 20;
@@ -209,6 +210,12 @@ export function commentSection(video) {
           class: 'comment__action', type: 'button', text: 'Delete', dataset: { testid: 'delete-comment' },
           'aria-label': `Delete the comment of ${displayName(comment.author)}`,
           on: { click: () => remover.open(comment, removed) },
+        }));
+      }
+      // Anyone but its author may report it (visitors are asked to sign in first).
+      if (comment.author?.id && comment.author.id !== currentUser()?.id) {
+        buttons.push(reportButton({ type: 'comment', id: comment.id }, {
+          className: 'comment__action', compact: true, ariaLabel: `Report the comment of ${displayName(comment.author)}`,
         }));
       }
       return buttons.length ? h('div', { class: 'comment__actions' }, buttons) : null;

@@ -1,5 +1,7 @@
 // /signup: username, e-mail and password. The server signs the new account in at once.
+// When the admins have closed sign-ups (GET /api/site), the page says so instead.
 import { api } from '../api.js';
+import { siteSettings } from '../admin.js';
 import { h } from '../dom.js';
 import { setFlash } from '../flash.js';
 import { field, formAlert, navigate, onSubmit } from '../forms.js';
@@ -12,8 +14,18 @@ export const title = 'Create an account';
 
 export async function render(main) {
   const next = safeNext();
-  if (await loadSession()) {
+  const [user, site] = await Promise.all([loadSession(), siteSettings()]);
+  if (user) {
     navigate(next, { replace: true });
+    return;
+  }
+  if (site && site.signup_open === false) {
+    renderAuthPage(main, {
+      title: 'Sign-ups are closed',
+      intro: 'This monotube isn’t taking new accounts right now. Please try again later.',
+      body: h('p', { class: 'auth__closed', dataset: { testid: 'signup-closed' }, text: 'If you already have an account, you can still sign in.' }),
+      footer: h('p', {}, h('a', { class: 'button button--primary', href: loginUrl(next), text: 'Sign in' })),
+    });
     return;
   }
 

@@ -6,6 +6,7 @@
 // Uploads survive a closed tab or a dropped connection: tus-js-client remembers each
 // upload's URL in localStorage under the file's fingerprint, so choosing the same file
 // again continues where it stopped.
+import { siteSettings } from '../admin.js';
 import { ApiError, api, csrfHeaders } from '../api.js';
 import { h, replaceChildren } from '../dom.js';
 import { formAlert, formStatus, navigate, onSubmit, showApiError, showMessage } from '../forms.js';
@@ -391,17 +392,20 @@ function noticePage(main, { heading, text, actions = [] }) {
       h('div', { class: 'error-page__actions' }, actions)));
 }
 
+// The quota from the creator's own list; the largest upload from the live site settings
+// (GET /api/site: the admins can change it), else from the quota.
 async function loadLimits() {
-  try {
-    const { quota } = await api('/api/me/videos?limit=1');
-    return {
-      usedBytes: Number(quota?.used_bytes) || 0,
-      limitBytes: Number(quota?.limit_bytes) || 0,
-      maxUploadBytes: Number(quota?.max_upload_bytes) || 0,
-    };
-  } catch {
-    return { usedBytes: 0, limitBytes: 0, maxUploadBytes: 0 };
-  }
+  const [mine, site] = await Promise.all([
+    api('/api/me/videos?limit=1').catch(() => null),
+    siteSettings(),
+  ]);
+  const quota = mine?.quota;
+  const siteMax = Number(site?.max_upload_bytes) || 0;
+  return {
+    usedBytes: Number(quota?.used_bytes) || 0,
+    limitBytes: Number(quota?.limit_bytes) || 0,
+    maxUploadBytes: siteMax || Number(quota?.max_upload_bytes) || 0,
+  };
 }
 
 // Uploads this browser started and never finished, from tus-js-client's storage.
@@ -482,7 +486,7 @@ export async function render(main) {
     input,
     h('label', { class: 'button button--primary dropzone__button', for: 'upload-files', text: 'Choose files' }),
     h('p', {
-      class: 'dropzone__hint',
+      class: 'dropzone__hint', dataset: { testid: 'upload-max-size' },
       text: ['MP4, MOV, WebM, AVI, MKV and other video files; several at once.',
         limits.maxUploadBytes > 0 ? `Up to ${formatBytes(limits.maxUploadBytes)} each.` : ''].filter(Boolean).join(' '),
     }));

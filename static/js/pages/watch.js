@@ -7,6 +7,7 @@ import { h, replaceChildren } from '../dom.js';
 import { renderAvatar } from '../components/avatar.js';
 import { commentSection } from '../components/comments.js';
 import { ratingButtons } from '../components/rating-buttons.js';
+import { reportButton } from '../components/report-dialog.js';
 import { subscribeButton } from '../components/subscribe-button.js';
 import { videoStatusPanel } from '../components/video-status.js';
 import { formatDate, formatSubscribers, formatViews, timeAgo } from '../format.js';
@@ -96,10 +97,25 @@ function renderOwner(video) {
   return { element, load };
 }
 
+// The owner (and staff) still see a video the moderators hid, or whose owner is
+// suspended; they are told that nobody else does.
+function renderWithdrawn(video) {
+  if (!video.hidden && !video.owner_suspended) return null;
+  const own = currentUser()?.id === video.owner?.id;
+  const text = video.hidden
+    ? (own
+      ? 'The moderators hid this video: only you and the site’s staff can see it. Contact the site’s administrators if you think this is a mistake.'
+      : 'This video is hidden by the moderators: only its owner and the staff can see it.')
+    : 'This video’s owner is suspended: only the owner and the staff can see it.';
+  return h('div', { class: 'notice notice--error watch__withdrawn', role: 'note', dataset: { testid: 'video-hidden-notice' } },
+    h('p', { text }));
+}
+
 function renderInfo(video, { views, owner, rating }) {
   const facts = [formatDate(video.created_at)].filter(Boolean);
   views.textContent = formatViews(video.views);
   return h('div', { class: 'watch__info' },
+    renderWithdrawn(video),
     h('h1', { class: 'watch__title', dataset: { testid: 'video-title' }, text: video.title }),
     h('div', { class: 'watch__bar' },
       owner.element,
@@ -107,7 +123,9 @@ function renderInfo(video, { views, owner, rating }) {
         rating,
         video.can_edit
           ? h('a', { class: 'button button--outline', href: `${myVideosUrl}#video-${encodeURIComponent(video.id)}`, text: 'Edit video' })
-          : null)),
+          : null,
+        // Everyone but the owner can report it (visitors are asked to sign in first).
+        video.owner?.id && currentUser()?.id !== video.owner.id ? reportButton({ type: 'video', id: video.id }) : null)),
     h('div', { class: 'watch__about' },
       h('p', { class: 'watch__facts' },
         views,
