@@ -21,6 +21,10 @@ const routes = [
   { pattern: '/my/videos', load: () => import('./pages/my-videos.js') },
   { pattern: '/feed/subscriptions', load: () => import('./pages/subscriptions.js') },
   { pattern: '/search', load: () => import('./pages/search.js') },
+  { pattern: '/studio', load: () => import('./pages/studio.js') },
+  { pattern: '/studio/videos/{video_id}', load: () => import('./pages/studio-video.js') },
+  { pattern: '/trending', load: () => import('./pages/trending.js') },
+  { pattern: '/admin/analytics', load: () => import('./pages/admin-analytics.js') },
 ];
 
 const notFound = () => import('./pages/not-found.js');
