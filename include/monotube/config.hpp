@@ -78,6 +78,10 @@ struct Config {
   // Search
   std::filesystem::path search_dir;                  // this replica's index; empty = data_dir/search
 
+  // Analytics
+  std::int64_t analytics_retention_days = 90;          // raw view events are kept this long (rolled up before)
+  std::int64_t analytics_rollup_interval_seconds = 20; // how often the roll-up runs (0 = only `monotube analytics rollup`)
+
   // Where the values came from, for `monotube config` style diagnostics.
   std::filesystem::path config_file;
 };

@@ -693,9 +693,13 @@ class AdminRoutes {
   videos::VideosModule& videos_;
 };
 
-void AdminModule::RegisterRoutes(http::Router& router, const std::function<void(std::string_view)>&) {
+void AdminModule::RegisterRoutes(http::Router& router, const std::function<void(std::string_view)>& add_page) {
   routes_ = std::make_shared<AdminRoutes>(*this);
   routes_->Register(router);
+  // The admin area's pages (the UI tells people who may not use them so).
+  for (std::string_view page :
+       {"/admin", "/admin/users", "/admin/videos", "/admin/reports", "/admin/jobs", "/admin/audit", "/admin/settings"})
+    add_page(page);
 }
 
 }  // namespace monotube::admin

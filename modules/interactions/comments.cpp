@@ -121,7 +121,8 @@ std::string NormalizeCommentContent(std::string_view content) {
   return trimmed;
 }
 
-CommentRepository::CommentRepository(db::Database& database) : database_(database) {}
+CommentRepository::CommentRepository(db::Database& database, const ActivityHook& activity)
+    : database_(database), activity_(activity) {}
 
 Comment CommentRepository::Insert(std::int64_t video_id, std::optional<std::int64_t> parent_id,
                                   std::int64_t author_id, const std::string& content, std::int64_t now_ms) {
@@ -149,6 +150,10 @@ Comment CommentRepository::Insert(std::int64_t video_id, std::optional<std::int6
             "(:public_id, :video, " +
                 parent + ", :author, :content, :now, :now2)",
             std::move(binds));
+    ActivityChange change;
+    change.video_id = video_id;
+    change.comments = 1;
+    activity_(session, change);
     long long new_id = 0;
     session << "SELECT id FROM comments WHERE public_id = :public_id", soci::into(new_id), soci::use(public_id);
     return static_cast<std::int64_t>(new_id);
@@ -247,6 +252,10 @@ bool CommentRepository::Delete(std::int64_t id) {
       Execute(session, "UPDATE comments SET reply_count = reply_count - 1 WHERE id = :id", Binds().Int(parent_id));
     Execute(session, "UPDATE videos SET comment_count = comment_count - :n WHERE id = :id",
             Binds().Int(1 + reply_count).Int(video_id));
+    ActivityChange change;
+    change.video_id = video_id;
+    change.comments = -(1 + reply_count);
+    activity_(session, change);
     return true;
   });
 }

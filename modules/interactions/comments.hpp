@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "monotube/db/database.hpp"
+#include "modules/interactions/activity.hpp"
 #include "modules/auth/users.hpp"
 
 namespace monotube::interactions {
@@ -45,7 +46,8 @@ struct CommentPage {
 
 class CommentRepository {
  public:
-  explicit CommentRepository(db::Database& database);
+  // activity is told of every change of a video's comment count, inside its transaction.
+  CommentRepository(db::Database& database, const ActivityHook& activity);
 
   // Adds a comment (parent_id: a top-level comment of the same video, or nullopt).
   Comment Insert(std::int64_t video_id, std::optional<std::int64_t> parent_id, std::int64_t author_id,
@@ -64,6 +66,7 @@ class CommentRepository {
 
  private:
   db::Database& database_;
+  const ActivityHook& activity_;
 };
 
 }  // namespace monotube::interactions

@@ -14,9 +14,9 @@ InteractionsModule::InteractionsModule(db::Database& database, const Clock& cloc
       auth_(auth),
       videos_(videos),
       options_(options),
-      comments_(database),
-      ratings_(database),
-      subscriptions_(database),
+      comments_(database, activity_),
+      ratings_(database, activity_),
+      subscriptions_(database, activity_),
       views_(database, options.view_window.count()) {
   auth_.SetSubscriberCounter([this](std::int64_t user_id) { return subscriptions_.SubscriberCount(user_id); });
 

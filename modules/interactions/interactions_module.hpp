@@ -53,6 +53,9 @@ class InteractionsModule {
   RatingRepository& ratings() noexcept { return ratings_; }
   SubscriptionRepository& subscriptions() noexcept { return subscriptions_; }
   ViewRepository& views() noexcept { return views_; }
+  // Hook for analytics: rating, comment and subscription changes, inside their transactions.
+  // Set before the server starts.
+  void SetActivityListener(ActivityListener listener) { activity_.Set(std::move(listener)); }
 
  private:
   friend class InteractionsRoutes;
@@ -64,6 +67,7 @@ class InteractionsModule {
   auth::AuthModule& auth_;
   videos::VideosModule& videos_;
   InteractionsOptions options_;
+  ActivityHook activity_;
   CommentRepository comments_;
   RatingRepository ratings_;
   SubscriptionRepository subscriptions_;

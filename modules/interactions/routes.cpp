@@ -1,6 +1,7 @@
 // The interactions module's HTTP surface: comments, ratings, subscriptions, the feed,
 // notifications and view reports. Handlers parse and check, then do blocking work on the
 // worker pool.
+#include <algorithm>
 #include <cmath>
 
 #include "monotube/errors.hpp"
@@ -390,10 +391,15 @@ class InteractionsRoutes {
       }
       report.viewer_key = "a:" + visitor;
     }
-    double duration = video.duration_ms.value_or(0) / 1000.0;
+    // In whole milliseconds, capped at the video's own length: a player at the very end
+    // reports exactly duration_ms (truncating seconds * 1000 could land 1 ms short, and the
+    // retention curve would miss the view at 100 %).
+    const std::int64_t duration_ms = video.duration_ms.value_or(0);
+    auto to_ms = [](double seconds) { return static_cast<std::int64_t>(std::llround(std::min(seconds, 1e12) * 1000)); };
     report.start = !watched.has_value();
-    if (watched) report.watch_time_ms = static_cast<std::int64_t>(std::min({*watched, kMaxHeartbeatSeconds, duration}) * 1000);
-    if (position) report.position_ms = static_cast<std::int64_t>(std::min(*position, duration) * 1000);
+    if (watched)
+      report.watch_time_ms = std::min({to_ms(*watched), to_ms(kMaxHeartbeatSeconds), duration_ms});
+    if (position) report.position_ms = std::min(to_ms(*position), duration_ms);
     auto result = co_await context.Blocking([&] { return views_.Record(report, Now()); });
     auto response = Response::Json({{"counted", result.counted}, {"views", result.views}});
     response.headers.set(Field::cache_control, "no-store");

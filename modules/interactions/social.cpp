@@ -48,7 +48,8 @@ std::optional<std::string> RatingName(Rating rating) {
 
 // ---------------- ratings ----------------
 
-RatingRepository::RatingRepository(db::Database& database) : database_(database) {}
+RatingRepository::RatingRepository(db::Database& database, const ActivityHook& activity)
+    : database_(database), activity_(activity) {}
 
 RatingCounts RatingRepository::Rate(std::int64_t video_id, std::int64_t user_id, Rating rating, std::int64_t now_ms) {
   return database_.InTransaction([&](soci::session& session) {
@@ -74,6 +75,11 @@ RatingCounts RatingRepository::Rate(std::int64_t video_id, std::int64_t user_id,
       long long dislike_delta = (value == -1) - (old_value == -1);
       Execute(session, "UPDATE videos SET likes = likes + :l, dislikes = dislikes + :d WHERE id = :id",
               Binds().Int(like_delta).Int(dislike_delta).Int(video_id));
+      ActivityChange change;
+      change.video_id = video_id;
+      change.likes = like_delta;
+      change.dislikes = dislike_delta;
+      activity_(session, change);
     }
     RatingCounts counts;
     counts.rating = rating;
@@ -133,7 +139,8 @@ void RatingRepository::RemoveAllOf(std::int64_t user_id) {
 
 // ---------------- subscriptions ----------------
 
-SubscriptionRepository::SubscriptionRepository(db::Database& database) : database_(database) {}
+SubscriptionRepository::SubscriptionRepository(db::Database& database, const ActivityHook& activity)
+    : database_(database), activity_(activity) {}
 
 bool SubscriptionRepository::Subscribe(std::int64_t subscriber_id, std::int64_t channel_id, std::int64_t now_ms) {
   return database_.InTransaction([&](soci::session& session) {
@@ -146,6 +153,10 @@ bool SubscriptionRepository::Subscribe(std::int64_t subscriber_id, std::int64_t 
                 Binds().Int(subscriber_id).Int(channel_id).Int(now_ms)) != 1)
       return false;
     Execute(session, "UPDATE users SET subscriber_count = subscriber_count + 1 WHERE id = :id", Binds().Int(channel_id));
+    ActivityChange change;
+    change.channel_id = channel_id;
+    change.subscribers = 1;
+    activity_(session, change);
     Execute(session,
             "INSERT INTO feed_items (user_id, video_id, channel_id, published_at) SELECT :s, v.id, v.owner_id, "
             "v.published_at FROM videos v WHERE v.owner_id = :c AND v.status = 'ready' AND v.visibility = 'public' "
@@ -164,6 +175,10 @@ bool SubscriptionRepository::Unsubscribe(std::int64_t subscriber_id, std::int64_
                 Binds().Int(subscriber_id).Int(channel_id)) != 1)
       return false;
     Execute(session, "UPDATE users SET subscriber_count = subscriber_count - 1 WHERE id = :id", Binds().Int(channel_id));
+    ActivityChange change;
+    change.channel_id = channel_id;
+    change.subscribers = -1;
+    activity_(session, change);
     Execute(session, "DELETE FROM feed_items WHERE user_id = :s AND channel_id = :c",
             Binds().Int(subscriber_id).Int(channel_id));
     return true;

@@ -11,6 +11,7 @@
 
 #include "monotube/db/database.hpp"
 #include "modules/auth/users.hpp"
+#include "modules/interactions/activity.hpp"
 
 namespace monotube::interactions {
 
@@ -27,7 +28,8 @@ struct RatingCounts {
 
 class RatingRepository {
  public:
-  explicit RatingRepository(db::Database& database);
+  // activity is told of every change of the counts, inside its transaction.
+  RatingRepository(db::Database& database, const ActivityHook& activity);
   // Sets (or with kNone removes) the user's rating of a video; returns the new counts.
   // Throws NotFound when the video is gone.
   RatingCounts Rate(std::int64_t video_id, std::int64_t user_id, Rating rating, std::int64_t now_ms);
@@ -43,6 +45,7 @@ class RatingRepository {
 
  private:
   db::Database& database_;
+  const ActivityHook& activity_;
 };
 
 // --- subscriptions, the feed inbox, notifications ---
@@ -74,7 +77,7 @@ struct NotificationPage {
 
 class SubscriptionRepository {
  public:
-  explicit SubscriptionRepository(db::Database& database);
+  SubscriptionRepository(db::Database& database, const ActivityHook& activity);
 
   // Subscribes (true if it was new); the channel's recent public videos join the feed.
   bool Subscribe(std::int64_t subscriber_id, std::int64_t channel_id, std::int64_t now_ms);
@@ -99,6 +102,7 @@ class SubscriptionRepository {
 
  private:
   db::Database& database_;
+  const ActivityHook& activity_;
 };
 
 }  // namespace monotube::interactions

@@ -204,6 +204,21 @@ class VideosRoutes {
 
   void EnqueueTranscode(const Video& video) { module_.EnqueueTranscode(video); }
 
+  nlohmann::json TrendingPage(long long offset, int limit, const std::optional<auth::User>& viewer) {
+    auto ids = module_.trending_order_();
+    nlohmann::json list = nlohmann::json::array();
+    long long position = std::max(0LL, offset);
+    for (; position < static_cast<long long>(ids.size()) && static_cast<int>(list.size()) < limit; ++position) {
+      auto video = repository_.FindById(ids[static_cast<std::size_t>(position)]);
+      // The order may be some seconds old: what was hidden or made private since stays out.
+      if (!video || video->status != kStatusReady || video->visibility != kPublic || VideosModule::IsWithdrawn(*video))
+        continue;
+      list.push_back(module_.VideoJson(*video, viewer));
+    }
+    std::string next = position < static_cast<long long>(ids.size()) ? http::MakeCursor(position, 0) : "";
+    return {{"videos", std::move(list)}, {"next_cursor", http::CursorJson(next)}};
+  }
+
   nlohmann::json PageJson(const VideoPage& page, const std::optional<auth::User>& viewer) {
     nlohmann::json list = nlohmann::json::array();
     for (const Video& video : page.videos) list.push_back(module_.VideoJson(video, viewer));
@@ -314,10 +329,16 @@ class VideosRoutes {
     std::string sort = context.request.Query("sort").value_or("latest");
     ListOrder order = ListOrder::kLatest;
     if (sort == "popular") order = ListOrder::kPopular;
-    else if (sort != "latest" && sort != "trending")  // trending arrives with analytics; until then: latest
+    else if (sort != "latest" && sort != "trending")
       throw InvalidInput("invalid_sort", "sort must be latest, popular or trending.");
     int limit = PageSize(context.request);
     std::string cursor = context.request.Query("cursor").value_or("");
+    if (sort == "trending" && module_.trending_order_) {
+      // A position in the ranking ("<offset>.0"): the order itself moves as views come in.
+      long long offset = cursor.empty() ? 0 : http::ParseCursor(cursor).key;
+      auto json = co_await context.Blocking([&] { return TrendingPage(offset, limit, viewer); });
+      co_return Response::Json(json);
+    }
     auto json = co_await context.Blocking(
         [&] { return PageJson(repository_.ListPublic(order, limit, cursor), viewer); });
     co_return Response::Json(json);

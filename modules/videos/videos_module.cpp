@@ -126,6 +126,10 @@ void VideosModule::AddChangeListener(std::function<void(const Video&)> listener)
   change_listeners_.push_back(std::move(listener));
 }
 
+void VideosModule::SetTrendingOrder(std::function<std::vector<std::int64_t>()> order) {
+  trending_order_ = std::move(order);
+}
+
 void VideosModule::SetViewerFields(std::function<void(const Video&, const auth::User&, nlohmann::json&)> fields) {
   viewer_fields_ = std::move(fields);
 }

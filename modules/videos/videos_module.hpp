@@ -89,6 +89,9 @@ class VideosModule {
   // Adds the fields one viewer sees on one video (their rating, resume position) to the
   // answers of GET/PATCH /api/videos/{id}.
   void SetViewerFields(std::function<void(const Video&, const auth::User&, nlohmann::json&)> fields);
+  // The trending order for GET /api/videos?sort=trending (analytics): video ids, best first,
+  // blocking. Unset = that order falls back to the latest videos.
+  void SetTrendingOrder(std::function<std::vector<std::int64_t>()> order);
   // Blocking. Tells the listeners; a listener's failure is logged, never passed on.
   void NotifyChanged(const Video& video);
   // Blocking. VideoJson plus the viewer's own fields.
@@ -122,6 +125,7 @@ class VideosModule {
   std::shared_ptr<VideosRoutes> routes_;
   std::vector<std::function<void(const Video&)>> change_listeners_;
   std::function<void(const Video&, const auth::User&, nlohmann::json&)> viewer_fields_;
+  std::function<std::vector<std::int64_t>()> trending_order_;
 };
 
 }  // namespace monotube::videos

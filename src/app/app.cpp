@@ -76,6 +76,12 @@ auth::AuthModuleOptions AuthOptionsFrom(const Config& config) {
 
 }  // namespace
 
+analytics::AnalyticsOptions AnalyticsOptionsFrom(const Config& config) {
+  analytics::AnalyticsOptions options;
+  options.rollup.retention_days = config.analytics_retention_days;
+  return options;
+}
+
 std::filesystem::path SearchDir(const Config& config) {
   return config.search_dir.empty() ? config.data_dir / "search" : config.search_dir;
 }
@@ -192,6 +198,11 @@ void App::BuildModules() {
   search::SearchOptions search_options;
   search_options.dir = SearchDir(config_);
   search_ = std::make_unique<search::SearchModule>(*database_, *clock_, *videos_, *auth_, std::move(search_options));
+  analytics_ = std::make_unique<analytics::AnalyticsModule>(*database_, *clock_, *auth_, *videos_, *interactions_,
+                                                            AnalyticsOptionsFrom(config_));
+  if (config_.analytics_rollup_interval_seconds > 0)
+    periodic_.Add("analytics roll-up", std::chrono::seconds(config_.analytics_rollup_interval_seconds),
+                  [this] { analytics_->rollup().Run(); });
 }
 
 void App::RegisterRoutes() {
@@ -201,6 +212,7 @@ void App::RegisterRoutes() {
   interactions_->RegisterRoutes(router_, [this](std::string_view pattern) { AddPage(pattern); });
   admin_->RegisterRoutes(router_, [this](std::string_view pattern) { AddPage(pattern); });
   search_->RegisterRoutes(router_, [this](std::string_view pattern) { AddPage(pattern); });
+  analytics_->RegisterRoutes(router_, [this](std::string_view pattern) { AddPage(pattern); });
   if (options_.extra_routes) options_.extra_routes(router_, *this);
   router_.SetFallback([files = static_files_.get()](http::RequestContext& context) { return files->Serve(context); });
 }

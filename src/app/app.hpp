@@ -29,6 +29,7 @@
 #include "monotube/storage/storage.hpp"
 #include "monotube/worker_pool.hpp"
 #include "modules/admin/admin_module.hpp"
+#include "modules/analytics/analytics.hpp"
 #include "modules/auth/auth.hpp"
 #include "modules/interactions/interactions_module.hpp"
 #include "modules/search/search.hpp"
@@ -39,6 +40,9 @@ namespace monotube::app {
 // The database a configuration names (SQLite in data_dir, created with its folder, or
 // PostgreSQL), not yet migrated. For App and for one-shot commands (pool_size 1).
 std::unique_ptr<db::Database> OpenDatabase(const Config& config, std::size_t pool_size);
+
+// The analytics settings of a configuration (the server's and `monotube analytics rollup`'s).
+analytics::AnalyticsOptions AnalyticsOptionsFrom(const Config& config);
 
 // This replica's search index folder: search_dir, or data_dir/search.
 std::filesystem::path SearchDir(const Config& config);
@@ -92,6 +96,7 @@ class App {
   admin::AdminModule& admin() noexcept { return *admin_; }
   jobs::JobRunner& transcode_runner() noexcept { return *transcode_runner_; }
   search::SearchModule& search() noexcept { return *search_; }
+  analytics::AnalyticsModule& analytics() noexcept { return *analytics_; }
 
  private:
   void RegisterRoutes();
@@ -116,6 +121,7 @@ class App {
   std::unique_ptr<interactions::InteractionsModule> interactions_;
   std::unique_ptr<admin::AdminModule> admin_;
   std::unique_ptr<search::SearchModule> search_;
+  std::unique_ptr<analytics::AnalyticsModule> analytics_;
   PeriodicTasks periodic_;
   boost::asio::io_context io_;
   http::Router router_;

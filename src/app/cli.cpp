@@ -180,6 +180,27 @@ int Reindex(const CommandLine& command_line) {
   return 0;
 }
 
+// Rolls up every committed view and interaction now (and prunes), as the server does every
+// analytics_rollup_interval_seconds; waits for no one: another runner's lease means "busy".
+int AnalyticsRollup(const CommandLine& command_line) {
+  Config config = LoadFromCommandLine(command_line);
+  auto database = OpenDatabase(config, 1);
+  SystemClock clock;
+  db::Migrate(*database, clock);
+  analytics::Rollup rollup(*database, clock, AnalyticsOptionsFrom(config).rollup);
+  auto started = std::chrono::steady_clock::now();
+  auto result = rollup.Run();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  if (!result.ran) {
+    std::cerr << "monotube: another server is running the analytics roll-up; try again later\n";
+    return 1;
+  }
+  std::cout << "rolled up " << result.view_events << " view event(s) and " << result.activity_events
+            << " interaction(s) in " << result.chunks << " chunk(s), pruned " << result.pruned << ", in " << ms
+            << " ms\n";
+  return 0;
+}
+
 struct GenCatalogArgs {
   std::int64_t videos = 1000, users = 100;
   std::uint64_t seed = 42;
@@ -266,6 +287,9 @@ int RunCommandLine(int argc, char** argv) {
   dev_catalog->add_option("--seed", catalog_args.seed, "random seed (42): the same seed, the same catalog");
   dev_catalog->add_option("--words", catalog_args.words, "word list (/usr/share/dict/words, Debian wamerican)");
   dev_catalog->add_flag("--no-index", catalog_args.no_index, "leave the search index to the server or reindex");
+  auto* analytics = cli.add_subcommand("analytics", "Analytics maintenance");
+  analytics->require_subcommand(1);
+  auto* analytics_rollup = analytics->add_subcommand("rollup", "Roll up the view log and interaction history now");
   auto* reindex = cli.add_subcommand("reindex", "Rebuild the search index from the database (a server keeps serving)");
   auto* version = cli.add_subcommand("version", "Print the version");
   auto* help = cli.add_subcommand("help", "Show this help");
@@ -292,6 +316,7 @@ int RunCommandLine(int argc, char** argv) {
     if (*dev_transcode) return DevTranscode(command_line, transcode_args);
     if (*dev_catalog) return GenCatalog(command_line, catalog_args);
     if (*reindex) return Reindex(command_line);
+    if (*analytics_rollup) return AnalyticsRollup(command_line);
     if (*show_config) {
       std::cout << DescribeConfig(LoadFromCommandLine(command_line));
       return 0;

@@ -28,6 +28,10 @@ const routes = [
   { pattern: '/admin/jobs', load: () => import('./pages/admin/jobs.js') },
   { pattern: '/admin/audit', load: () => import('./pages/admin/audit.js') },
   { pattern: '/admin/settings', load: () => import('./pages/admin/settings.js') },
+  { pattern: '/studio', load: () => import('./pages/studio.js') },
+  { pattern: '/studio/videos/{video_id}', load: () => import('./pages/studio-video.js') },
+  { pattern: '/trending', load: () => import('./pages/trending.js') },
+  { pattern: '/admin/analytics', load: () => import('./pages/admin-analytics.js') },
 ];
 
 const notFound = () => import('./pages/not-found.js');

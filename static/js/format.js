@@ -77,3 +77,28 @@ export function formatBytes(value) {
   if (unit === 0) return `${Math.round(size)} ${size === 1 ? 'byte' : 'bytes'}`;
   return `${size.toLocaleString(undefined, { maximumFractionDigits: size < 10 ? 1 : 0 })} ${byteUnits[unit]}`;
 }
+
+// Watch time in milliseconds -> "45s", "12m 30s", "3h 20m", "1,234h", "12K h" (whole seconds; the
+// largest two units that matter, so a total stays short on a card or an axis).
+export function formatWatchTime(ms) {
+  const seconds = Math.max(0, Math.round((Number(ms) || 0) / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return seconds % 60 ? `${minutes}m ${seconds % 60}s` : `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 100) return minutes % 60 ? `${hours}h ${minutes % 60}m` : `${hours}h`;
+  return hours < 10_000 ? `${hours.toLocaleString()}h` : `${formatCount(hours)} h`;
+}
+
+// A share between 0 and 1 -> "42 %"
+export function formatPercent(share) {
+  return `${Math.round((Number(share) || 0) * 100)} %`;
+}
+
+// A signed change -> "+3", "−2", "0"
+export function formatChange(value) {
+  const count = Number(value) || 0;
+  if (count > 0) return `+${formatCount(count)}`;
+  if (count < 0) return `−${formatCount(-count)}`;
+  return '0';
+}

@@ -13,7 +13,7 @@ import { setFlash } from './flash.js';
 import { svgIcon } from './icons.js';
 import { popupPanel } from './popup-panel.js';
 import { displayName, loadSession, onUserChange, setUser } from './session.js';
-import { channelUrl, myVideosUrl, uploadUrl } from './urls.js';
+import { channelUrl, myVideosUrl, siteAnalyticsUrl, studioUrl, uploadUrl } from './urls.js';
 import { canUpload } from './videos.js';
 
 function isTypingTarget(element) {
@@ -84,9 +84,11 @@ function renderAccountMenu(user, signal) {
     item({ href: channelUrl(user) }, 'Your channel'),
     canUpload(user) ? item({ href: uploadUrl }, 'Upload') : null,
     canUpload(user) ? item({ href: myVideosUrl }, 'My videos') : null,
+    item({ href: studioUrl }, 'Studio'),
     item({ href: '/feed/subscriptions' }, 'Subscriptions'),
     isStaff(user) ? item({ href: '/admin' }, 'Admin') : null,
     item({ href: '/settings' }, 'Settings'),
+    user.role === 'admin' ? item({ href: siteAnalyticsUrl }, 'Site analytics') : null,
     h('li', { role: 'separator', class: 'account-menu__separator' }),
     item({ type: 'button', on: { click: logOut } }, 'Log out'));
   const panel = h('div', { class: 'account-menu', id: 'account-menu', hidden: true },

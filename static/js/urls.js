@@ -23,3 +23,9 @@ export function safeNext(search = location.search) {
     return '/';
   }
 }
+
+// Analytics: the creator's studio, one video's figures, trending, the site's figures (admins).
+export const studioUrl = '/studio';
+export const studioVideoUrl = (videoId) => `/studio/videos/${encodeURIComponent(videoId)}`;
+export const trendingUrl = '/trending';
+export const siteAnalyticsUrl = '/admin/analytics';

@@ -243,7 +243,7 @@ async function desktopWalk({ browser, baseUrl, smtp, server }) {
       assert.match(await panel.innerText(), /e2e_walker[\s\S]*@e2e_walker/);
       const items = await menu.getByRole('menuitem').allInnerTexts();
       // Sign-up makes creators (the default signup_role), who can upload.
-      assert.deepEqual(items.map((t) => t.trim()), ['Your channel', 'Upload', 'My videos', 'Subscriptions', 'Settings', 'Log out']);
+      assert.deepEqual(items.map((t) => t.trim()), ['Your channel', 'Upload', 'My videos', 'Studio', 'Subscriptions', 'Settings', 'Log out']);
       userId = (await menu.getByRole('menuitem', { name: 'Your channel' }).getAttribute('href')).split('/').pop();
       await shot(page, 'menu', desktop);
       // Keyboard: arrows move, End jumps, Escape closes and gives the focus back.

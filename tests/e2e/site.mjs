@@ -45,8 +45,9 @@ export async function shot(page, name, { fullPage = true } = {}) {
 }
 
 // The server, with MONOTUBE_SIGNUP_ROLE=creator unless signupRole says otherwise (null:
-// the server's own default). Resolves {baseUrl, server, binary, dataDir, healthy(), cleanup()}.
-export async function startSite(prefix, { signupRole = 'creator' } = {}) {
+// the server's own default), and any other MONOTUBE_* settings in `env`.
+// Resolves {baseUrl, server, binary, dataDir, healthy(), cleanup()}.
+export async function startSite(prefix, { signupRole = 'creator', env = {} } = {}) {
   const binary = process.env.MONOTUBE_BIN;
   if (!binary) throw new Error('set MONOTUBE_BIN to the monotube binary (e.g. build/monotube)');
   const staticDir = path.resolve(process.env.MONOTUBE_STATIC_DIR ?? path.join(repoRoot, 'static'));
@@ -58,6 +59,7 @@ export async function startSite(prefix, { signupRole = 'creator' } = {}) {
     MONOTUBE_DATA_DIR: dataDir,
     MONOTUBE_STATIC_DIR: staticDir,
     ...(signupRole ? { MONOTUBE_SIGNUP_ROLE: signupRole } : {}),
+    ...env,
   });
   return {
     baseUrl,

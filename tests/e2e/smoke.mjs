@@ -57,7 +57,8 @@ async function main() {
         assert.ok((await page.title()).trim().length > 0, 'the page has a title');
         await checkHeader(page);
         // The page module ran: the shell's <main> holds the home page.
-        assert.match(await page.getByRole('heading', { level: 1 }).innerText(), /Latest videos/);
+        assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Videos on monotube');
+        assert.ok(await page.getByRole('heading', { level: 2, name: 'Latest videos' }).isVisible());
         assert.equal(await page.locator('body').getAttribute('data-page'), 'home');
         assert.equal(await page.locator('main').getAttribute('aria-busy'), null, 'the page finished rendering');
         await page.screenshot({ path: path.join(resultsDir, `home-${viewport.name}.png`), fullPage: true });

@@ -169,7 +169,7 @@ async function desktopWalk({ browser, baseUrl, api, dataDir, workDir, binary }) 
       await page.goto(`${baseUrl}/`, { waitUntil: 'networkidle' });
       await page.getByRole('button', { name: `Account menu for ${creator.username}` }).click();
       const items = await page.getByRole('menu').getByRole('menuitem').allInnerTexts();
-      assert.deepEqual(items.map((t) => t.trim()), ['Your channel', 'Upload', 'My videos', 'Subscriptions', 'Settings', 'Log out']);
+      assert.deepEqual(items.map((t) => t.trim()), ['Your channel', 'Upload', 'My videos', 'Studio', 'Subscriptions', 'Settings', 'Log out']);
       await page.keyboard.press('Escape');
       await Promise.all([page.waitForURL(`${baseUrl}/upload`), page.getByRole('link', { name: 'Upload a video' }).first().click()]);
       await page.getByRole('heading', { level: 1, name: 'Upload videos' }).waitFor();
@@ -643,7 +643,7 @@ async function desktopWalk({ browser, baseUrl, api, dataDir, workDir, binary }) 
       assert.equal(await viewerPage.locator('[data-testid="upload-input"]').count(), 0);
       await viewerPage.getByRole('button', { name: `Account menu for ${viewer.username}` }).click();
       const items = await viewerPage.getByRole('menu').getByRole('menuitem').allInnerTexts();
-      assert.deepEqual(items.map((t) => t.trim()), ['Your channel', 'Subscriptions', 'Settings', 'Log out']);
+      assert.deepEqual(items.map((t) => t.trim()), ['Your channel', 'Studio', 'Subscriptions', 'Settings', 'Log out']);
       await shot(viewerPage, 'upload-viewer', desktop);
       await assertClean(viewerPage, viewerWatch);
     } finally {

@@ -225,6 +225,11 @@ const std::vector<SettingDef>& Definitions() {
                      }));
     d.push_back(Number("media_url_ttl_seconds", "validity of signed media URLs of unlisted and private videos",
                        &Config::media_url_ttl_seconds, 60, 7 * 24 * 3600));
+    d.push_back(Number("analytics_retention_days", "days raw view events are kept (they are rolled up first)",
+                       &Config::analytics_retention_days, 1, 100 * 365));
+    d.push_back(Number("analytics_rollup_interval_seconds",
+                       "how often the analytics roll-up runs (0 = only by `monotube analytics rollup`)",
+                       &Config::analytics_rollup_interval_seconds, 0, 24 * 3600));
     for (auto& def : d) {
       def.info.env = "MONOTUBE_";
       for (char ch : def.info.key) def.info.env += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));

@@ -1,12 +1,13 @@
 // A video card for the grids: thumbnail with duration, title (two lines at most),
 // channel, views and age. Fields follow the API's video object. The owner's own lists
-// also hold videos that are not public or not ready; a badge says so.
+// also hold videos that are not public or not ready; a badge says so. note(video): an
+// extra line some lists add (trending: the recent views).
 import { h } from '../dom.js';
 import { formatDuration, formatViews, timeAgo } from '../format.js';
 import { channelUrl, watchUrl } from '../urls.js';
 import { statusLabel, visibilityLabel } from '../videos.js';
 
-export function renderVideoCard(video, { showChannel = true } = {}) {
+export function renderVideoCard(video, { showChannel = true, note = null } = {}) {
   const owner = video.owner ?? {};
   const ownerName = owner.display_name || owner.username || '';
   const stats = [formatViews(video.views), timeAgo(video.created_at)].filter(Boolean).join(' · ');
@@ -29,7 +30,8 @@ export function renderVideoCard(video, { showChannel = true } = {}) {
           ? h('p', { class: 'video-card__channel' },
             owner.id ? h('a', { href: channelUrl(owner), text: ownerName }) : ownerName)
           : null,
-        h('p', { class: 'video-card__stats', text: stats }))));
+        h('p', { class: 'video-card__stats', text: stats }),
+        note ? h('p', { class: 'video-card__note', text: note(video) }) : null)));
 }
 
 // Placeholders with the shape of real cards while a list loads.

@@ -1,11 +1,13 @@
-// The home page: rows of the latest and of the most viewed public videos
+// The home page: rows of what is trending today (GET /api/analytics/trending, with a link
+// to /trending), the latest and the most viewed public videos
 // (GET /api/videos?sort=latest|popular) as grids of cards, with the empty state of a
-// brand-new site. Trending and subscriptions join later.
+// brand-new site (no trending and no popular row then). Subscriptions join later.
 import { h, replaceChildren } from '../dom.js';
 import { emptyScreenArt } from '../components/art.js';
 import { videoList } from '../components/video-list.js';
+import { recentViewsNote } from '../analytics.js';
 import { loadSession } from '../session.js';
-import { uploadUrl, channelUrl } from '../urls.js';
+import { uploadUrl, channelUrl, trendingUrl } from '../urls.js';
 import { canUpload } from '../videos.js';
 
 export const name = 'home';
@@ -40,17 +42,31 @@ export async function render(main) {
     path: '/api/videos', params: { sort: 'popular' }, id: 'popular-grid', label: 'Popular videos', limit: 12,
     empty: h('p', { class: 'empty-state__text', text: 'Nothing watched yet.' }),
   });
+  const trending = videoList({
+    path: '/api/analytics/trending', params: { window: '24h' }, id: 'trending-grid', label: 'Trending videos', limit: 8,
+    cardOptions: { note: recentViewsNote('24h') },
+    empty: h('p', { class: 'empty-state__text', text: 'Nothing trending yet.' }),
+  });
+  const trendingShelf = h('section', { class: 'shelf', 'aria-labelledby': 'trending-title', dataset: { testid: 'trending-shelf' } },
+    h('div', { class: 'shelf__header' },
+      h('h2', { class: 'shelf__title', id: 'trending-title', text: 'Trending' }),
+      h('a', { class: 'shelf__more', href: trendingUrl, text: 'See all trending' })),
+    trending.element);
   const popularShelf = h('section', { class: 'shelf', 'aria-labelledby': 'popular-title' },
     h('div', { class: 'shelf__header' },
       h('h2', { class: 'shelf__title', id: 'popular-title', text: 'Popular' })),
     popular.element);
   replaceChildren(main,
+    h('h1', { class: 'visually-hidden', text: 'Videos on monotube' }),
+    trendingShelf,
     h('section', { class: 'shelf', 'aria-labelledby': 'latest-title' },
       h('div', { class: 'shelf__header' },
-        h('h1', { class: 'shelf__title', id: 'latest-title', text: 'Latest videos' })),
+        h('h2', { class: 'shelf__title', id: 'latest-title', text: 'Latest videos' })),
       latest.element),
     popularShelf);
-  await Promise.all([latest.load(), popular.load()]);
-  // A new site has no popular row to show: the empty state above says it all.
+  await Promise.all([latest.load(), popular.load(), trending.load()]);
+  // A new or quiet site has no trending or popular row to show (nor an error about one):
+  // the latest videos, or the empty state, say it all.
+  trendingShelf.hidden = trending.grid.hidden;
   popularShelf.hidden = popular.grid.hidden;
 }

@@ -1,5 +1,6 @@
 // /my/videos: every video of the signed-in creator, whatever its status — thumbnail,
-// status (followed live while it uploads or processes), visibility, views, date — with
+// status (followed live while it uploads or processes), visibility, views, date, a link
+// to its analytics once it is ready — with
 // editing of the details (and whether comments are allowed) in a dialog, deleting after
 // a confirmation, and the storage quota.
 import { api } from '../api.js';
@@ -11,7 +12,7 @@ import { videoFields } from '../components/video-fields.js';
 import { statusBadge } from '../components/video-status.js';
 import { formatBytes, formatDate, formatDuration, formatViews } from '../format.js';
 import { loadSession } from '../session.js';
-import { loginUrl, uploadUrl, watchUrl } from '../urls.js';
+import { loginUrl, studioUrl, studioVideoUrl, uploadUrl, watchUrl } from '../urls.js';
 import {
   canUpload, deleteVideo, followVideo, isSettled, updateVideo, visibilityLabel,
 } from '../videos.js';
@@ -151,6 +152,12 @@ function videoRow(initial, { onEdit, onDelete, signal }) {
           [formatViews(video.views), `Uploaded ${formatDate(video.created_at)}`, video.size_bytes ? formatBytes(video.size_bytes) : null]
             .filter(Boolean).join(' · '))),
       h('div', { class: 'my-video__actions' },
+        watchable
+          ? h('a', {
+            class: 'button button--outline button--small', href: studioVideoUrl(video.id), text: 'Analytics',
+            'aria-label': `Analytics of “${video.title}”`, dataset: { testid: 'analytics-link' },
+          })
+          : null,
         h('button', {
           class: 'button button--outline button--small', type: 'button', text: 'Edit', 'aria-label': `Edit “${video.title}”`,
           dataset: { testid: 'edit-button' }, on: { click: () => onEdit(video) },
@@ -272,7 +279,9 @@ export async function render(main) {
         h('div', { class: 'page-header__text' },
           h('h1', { class: 'page-header__title', id: 'my-videos-title', text: 'My videos' }),
           quota.element),
-        h('a', { class: 'button button--primary', href: uploadUrl, text: 'Upload videos' })),
+        h('div', { class: 'page-header__actions' },
+          h('a', { class: 'button button--outline', href: studioUrl, text: 'Studio' }),
+          h('a', { class: 'button button--primary', href: uploadUrl, text: 'Upload videos' }))),
       alert,
       list,
       empty,

@@ -14,7 +14,7 @@ import { formatDate, formatSubscribers, formatViews, timeAgo } from '../format.j
 import { subscription } from '../interactions.js';
 import { createPlayer } from '../player/player.js';
 import { currentUser, displayName, loadSession } from '../session.js';
-import { channelUrl, myVideosUrl, searchUrl } from '../urls.js';
+import { channelUrl, myVideosUrl, searchUrl, studioVideoUrl } from '../urls.js';
 import { fetchVideo, followVideo, visibilityLabel } from '../videos.js';
 
 export const name = 'watch';
@@ -111,6 +111,12 @@ function renderWithdrawn(video) {
     h('p', { text }));
 }
 
+// Its owner and admins see how a video does (GET /api/analytics/videos/{id} lets them).
+function canSeeAnalytics(video) {
+  const user = currentUser();
+  return Boolean(user && video.status === 'ready' && (user.id === video.owner?.id || user.role === 'admin'));
+}
+
 function renderInfo(video, { views, owner, rating }) {
   const facts = [formatDate(video.created_at)].filter(Boolean);
   views.textContent = formatViews(video.views);
@@ -121,6 +127,9 @@ function renderInfo(video, { views, owner, rating }) {
       owner.element,
       h('div', { class: 'watch__actions' },
         rating,
+        canSeeAnalytics(video)
+          ? h('a', { class: 'button button--outline', href: studioVideoUrl(video.id), text: 'Analytics', dataset: { testid: 'analytics-link' } })
+          : null,
         video.can_edit
           ? h('a', { class: 'button button--outline', href: `${myVideosUrl}#video-${encodeURIComponent(video.id)}`, text: 'Edit video' })
           : null,

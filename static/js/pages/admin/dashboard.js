@@ -4,6 +4,7 @@
 import { h, replaceChildren } from '../../dom.js';
 import { adminApi, isAdmin, roleLabel } from '../../admin.js';
 import { adminFrame } from '../../components/admin-layout.js';
+import { mountSiteAnalytics } from '../../components/site-analytics.js';
 import { formatBytes, formatDateTime } from '../../format.js';
 
 export const name = 'admin-dashboard';
@@ -101,10 +102,10 @@ export async function render(main) {
   const generated = h('p', { class: 'admin__note' });
   const refresh = h('button', { class: 'button button--outline button--small', type: 'button', text: 'Refresh' });
   frame.actions.append(refresh);
-  // Filled by the analytics branch; stays empty (and takes no room) until then.
+  // Sign-ups, uploads, views and watch time over time: admins only (GET /api/analytics/site).
   const analytics = h('section', { class: 'admin-site-analytics', 'aria-label': 'Site analytics', dataset: { testid: 'admin-site-analytics' } });
-  // site analytics charts mount here (analytics branch)
   replaceChildren(frame.body, grid, generated, analytics);
+  if (isAdmin(frame.user)) mountSiteAnalytics(analytics);
 
   const load = async () => {
     refresh.disabled = true;
