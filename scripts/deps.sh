@@ -20,14 +20,16 @@ BUILD_PACKAGES=(
 # ffmpeg: the avatar tests make their images with it (and the binary runs it).
 # awscli: the S3 storage tests check with it what monotube stored in s3rver (tests/s3).
 # wamerican: the word list `monotube dev gen-catalog` draws titles from (bench/search).
+# sqlite3: bench/analytics bulk-inserts its view events with the SQLite shell (its smoke
+# run is in CTest).
 TEST_PACKAGES=(
-  catch2 postgresql chromium curl openssl python3 python3-aiosmtpd ffmpeg ca-certificates awscli wamerican
+  catch2 postgresql chromium curl openssl python3 python3-aiosmtpd ffmpeg ca-certificates awscli wamerican sqlite3
 )
 
 # The benchmarks (bench/): load generator and the reference server; hyperfine times the
 # transcoding runs (bench/transcode falls back to a loop without it).
 BENCH_PACKAGES=(
-  wrk nginx-light hyperfine wamerican
+  wrk nginx-light hyperfine wamerican sqlite3
 )
 
 # Shared libraries the built binary loads, for the slim runtime image (Dockerfile).

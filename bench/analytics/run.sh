@@ -26,7 +26,7 @@ MAX_SECONDS=${MAX_SECONDS:-90}
 CACHE_DIR=${CACHE_DIR:-$HOME/.cache/monotube-bench}
 
 [ -f /usr/share/dict/words ] || bash scripts/setup.sh --bench
-command -v sqlite3 >/dev/null || die "sqlite3 (Debian package sqlite3) is needed to generate the events"
+command -v sqlite3 >/dev/null || bash scripts/setup.sh --bench
 [ -n "${BIN:-}" ] || bash scripts/build.sh --target monotube
 bin=${BIN:-$(pwd)/${BUILD_DIR:-build}/monotube}
 data_dir=$CACHE_DIR/analytics-$EVENTS-$VIDEOS-$USERS
