@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
 
 #include "monotube/config.hpp"
 #include "monotube/errors.hpp"
@@ -125,6 +128,23 @@ TEST_CASE("Every setting has a key, an environment name and a flag", "[config]")
   CHECK_THAT(text, !Catch::Contains("supersecret"));
   CHECK_THAT(text, !Catch::Contains("s3cret-value"));
   CHECK_THAT(text, Catch::Contains("s3_secret_key = (set)"));
+}
+
+TEST_CASE("The example configuration documents every setting and loads as it is", "[config]") {
+  const std::filesystem::path example = MONOTUBE_SOURCE_DIR "/config/monotube.example.toml";
+  std::ifstream in(example);
+  REQUIRE(in);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const auto& setting : monotube::Settings()) {
+    // Each key appears as a line "key = ..." or "# key = ...".
+    INFO(setting.key);
+    bool found = text.starts_with(setting.key + " = ") || text.find("\n" + setting.key + " = ") != std::string::npos ||
+                 text.find("\n# " + setting.key + " = ") != std::string::npos;
+    CHECK(found);
+  }
+  ConfigSources sources = Base();
+  sources.config_file = example;
+  CHECK_NOTHROW(LoadConfig(sources));
 }
 
 TEST_CASE("Config validates mail_from", "[config]") {
