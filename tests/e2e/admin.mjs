@@ -492,9 +492,10 @@ async function main() {
       await D.page.goto(`${baseUrl}/admin/videos`, { waitUntil: 'networkidle' });
       await D.page.getByLabel('Status').selectOption('failed');
       const row = D.page.locator(`[data-testid="admin-video"][data-video-id="${failedId}"]`);
-      await row.waitFor();
       assert.match(D.page.url(), /status=failed/);
-      assert.equal(await D.page.locator('[data-testid="admin-video"]').count(), 1, 'only the failed video');
+      // The unfiltered list (which has the failed video too) is replaced once the filtered one arrives.
+      await until('only the failed video to be listed', async () =>
+        (await D.page.locator('[data-testid="admin-video"]').count()) === 1 && (await row.count()) === 1);
       assert.ok((await text(row.locator('.admin-row__error'))).length > 0, 'the failure is shown');
       await shot(D.page, 'admin-videos-failed-desktop');
       await row.locator('[data-testid="retry-video"]').click();
