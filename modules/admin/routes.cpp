@@ -350,8 +350,10 @@ class AdminRoutes {
       }
       auto page = videos_.repository().ListFiltered(filter, limit, cursor);
       nlohmann::json list = nlohmann::json::array();
-      for (const auto& video : page.videos) {
-        nlohmann::json item = videos_.VideoJson(video, actor);
+      auto items = videos_.VideoListJson(page.videos, actor);
+      for (std::size_t i = 0; i < page.videos.size(); ++i) {
+        const auto& video = page.videos[i];
+        nlohmann::json& item = items[i];
         item["owner_suspended"] = video.owner_suspended;
         item["can_retry"] = video.status == videos::kStatusFailed && !video.original_key.empty();
         list.push_back(std::move(item));
@@ -445,6 +447,7 @@ class AdminRoutes {
       }
       bool done = retry ? module_.queue_.Retry(*id) : module_.queue_.Cancel(*id);
       if (!done) throw refused();
+      if (!retry && job->type == videos::kTranscodeJob) details = FailCancelledTranscode(*job);
       module_.audit_.Record(actor, retry ? "job.retry" : "job.cancel", "job", std::to_string(*id), job->type, reason,
                             details);
       return JobJson(module_.queue_.Get(*id).value());
@@ -452,14 +455,25 @@ class AdminRoutes {
     co_return Response::Json({{"job", std::move(json)}});
   }
 
+  // A cancelled transcode leaves no video processing for ever: it fails, and can be retried
+  // while its original is kept. Returns details for the audit entry.
+  nlohmann::json FailCancelledTranscode(const jobs::JobRecord& job) {
+    auto video = videos_.repository().FindById(VideoIdOf(job));
+    if (!video || !videos_.FailCancelledProcessing(*video)) return nlohmann::json::object();
+    return {{"video", video->public_id}, {"video_status", {{"from", "processing"}, {"to", "failed"}}}};
+  }
+
+  static std::int64_t VideoIdOf(const jobs::JobRecord& job) {
+    if (job.payload.is_object() && job.payload.contains("video_id") && job.payload["video_id"].is_number_integer())
+      return job.payload["video_id"].get<std::int64_t>();
+    return 0;
+  }
+
   // A transcode job runs only for a video that is processing: before its job is queued
   // again, a failed video goes back to processing (the same as retrying the video), a video
   // that is ready or gone is refused. Returns details for the audit entry.
   nlohmann::json PrepareTranscodeRetry(const jobs::JobRecord& job) {
-    std::int64_t video_id = 0;
-    if (job.payload.is_object() && job.payload.contains("video_id") && job.payload["video_id"].is_number_integer())
-      video_id = job.payload["video_id"].get<std::int64_t>();
-    auto video = videos_.repository().FindById(video_id);
+    auto video = videos_.repository().FindById(VideoIdOf(job));
     if (!video) throw Conflict("video_gone", "The video of this job was deleted; there is nothing to process.");
     if (video->status == videos::kStatusProcessing) return {{"video", video->public_id}};
     if (video->status != videos::kStatusFailed)

@@ -3,6 +3,9 @@
 // public trending list. Handlers check who asks and parse the parameters; the figures come
 // from AnalyticsModule.
 #include "modules/analytics/analytics.hpp"
+
+#include <unordered_map>
+
 #include "monotube/errors.hpp"
 #include "monotube/http/paging.hpp"
 
@@ -80,18 +83,22 @@ class AnalyticsRoutes {
     else throw InvalidInput("invalid_window", "window must be 1h, 24h or 7d.");
     int limit = http::PageSize(context.request, 20, 50);
     auto json = co_await context.Blocking([&] {
+      auto entries = module_.Trending(window_ms);
+      std::vector<std::int64_t> ids;
+      std::unordered_map<std::int64_t, const TrendingEntry*> by_id;
+      for (const auto& entry : entries) {
+        ids.push_back(entry.video_id);
+        by_id.emplace(entry.video_id, &entry);
+      }
+      // The list may be some seconds old: what was hidden or made private since stays out.
+      auto found = module_.videos_.LoadInOrder(ids, 0, limit, &videos::VideosModule::IsListedPublicly).first;
+      auto items = module_.videos_.VideoListJson(found, viewer);
       nlohmann::json list = nlohmann::json::array();
-      for (const auto& entry : module_.Trending(window_ms)) {
-        if (static_cast<int>(list.size()) >= limit) break;
-        auto video = module_.videos_.repository().FindById(entry.video_id);
-        // The list may be some seconds old: what was hidden or made private since stays out.
-        if (!video || video->status != videos::kStatusReady || video->visibility != videos::kPublic ||
-            videos::VideosModule::IsWithdrawn(*video))
-          continue;
-        auto item = module_.videos_.VideoJson(*video, viewer);
-        item["trending_score"] = entry.score;
-        item["recent_views"] = entry.recent_views;
-        list.push_back(std::move(item));
+      for (std::size_t i = 0; i < found.size(); ++i) {
+        const TrendingEntry& entry = *by_id.at(found[i].id);
+        items[i]["trending_score"] = entry.score;
+        items[i]["recent_views"] = entry.recent_views;
+        list.push_back(std::move(items[i]));
       }
       return nlohmann::json{{"window", window}, {"videos", std::move(list)}};
     });

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 #include <unordered_set>
 #include <vector>
 
@@ -44,10 +45,11 @@ struct UserRow {
   }
 };
 
-// Runs a SELECT of kUserColumns where `where` has one placeholder per value, in order.
-std::optional<User> SelectOneUser(db::Database& database, const std::string& where,
-                                  const std::vector<std::string>& values) {
-  return database.WithSession([&](soci::session& session) -> std::optional<User> {
+// Runs a SELECT of kUserColumns where `where` has one placeholder per value, in order;
+// `tail` follows the WHERE clause (ORDER BY, LIMIT).
+std::vector<User> SelectUsers(db::Database& database, const std::string& where, const std::vector<std::string>& values,
+                              const std::string& tail) {
+  return database.WithSession([&](soci::session& session) {
     UserRow row;
     soci::statement statement(session);
     for (const std::string& value : values) statement.exchange(soci::use(value));
@@ -63,13 +65,25 @@ std::optional<User> SelectOneUser(db::Database& database, const std::string& whe
     statement.exchange(soci::into(row.avatar_key, row.avatar_indicator));
     statement.exchange(soci::into(row.updated_at));
     statement.alloc();
-    statement.prepare(
-        std::string("SELECT ") + kUserColumns + " FROM users WHERE " + where + " ORDER BY id LIMIT 1",
-        soci::details::st_one_time_query);
+    statement.prepare(std::string("SELECT ") + kUserColumns + " FROM users WHERE " + where + " " + tail,
+                      soci::details::st_one_time_query);
     statement.define_and_bind();
-    if (!statement.execute(true)) return std::nullopt;
-    return row.ToUser();
+    std::vector<User> users;
+    if (statement.execute(true)) {
+      do {
+        users.push_back(row.ToUser());
+        row = UserRow{};
+      } while (statement.fetch());
+    }
+    return users;
   });
+}
+
+std::optional<User> SelectOneUser(db::Database& database, const std::string& where,
+                                  const std::vector<std::string>& values) {
+  auto users = SelectUsers(database, where, values, "ORDER BY id LIMIT 1");
+  if (users.empty()) return std::nullopt;
+  return std::move(users.front());
 }
 
 bool IsAsciiAlnum(char c) {
@@ -238,6 +252,23 @@ std::optional<std::string> UserRepository::FindPasswordHash(std::int64_t user_id
 
 std::optional<User> UserRepository::FindById(std::int64_t id) {
   return SelectOneUser(database_, "id = :id", {std::to_string(id)});
+}
+
+std::vector<User> UserRepository::FindByIds(const std::vector<std::int64_t>& ids) {
+  std::vector<User> users;
+  // One statement per 100 ids keeps the placeholder count far below every database's limit.
+  for (std::size_t start = 0; start < ids.size(); start += 100) {
+    std::vector<std::string> values;
+    std::string where = "id IN (";
+    for (std::size_t i = start; i < std::min(ids.size(), start + 100); ++i) {
+      where += (i == start ? ":id" : ", :id") + std::to_string(i - start);
+      values.push_back(std::to_string(ids[i]));
+    }
+    where += ")";
+    auto some = SelectUsers(database_, where, values, "");
+    std::move(some.begin(), some.end(), std::back_inserter(users));
+  }
+  return users;
 }
 
 std::optional<User> UserRepository::FindByEmail(std::string_view email) {

@@ -65,6 +65,8 @@ class UserRepository {
   std::optional<User> FindByLogin(std::string_view login);
   std::optional<User> FindByPublicId(std::string_view public_id);
   std::optional<User> FindById(std::int64_t id);
+  // The users of these ids that exist, in no particular order (one query per 100 ids).
+  std::vector<User> FindByIds(const std::vector<std::int64_t>& ids);
   std::optional<User> FindByEmail(std::string_view email);
   std::optional<std::string> FindPasswordHash(std::int64_t user_id);
   bool UsernameTaken(std::string_view username);

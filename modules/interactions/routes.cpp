@@ -283,7 +283,7 @@ class InteractionsRoutes {
     auto json = co_await context.Blocking([&] {
       auto page = videos_.repository().ListSubscriptionFeed(principal.user.id, limit, cursor);
       nlohmann::json list = nlohmann::json::array();
-      for (const Video& video : page.videos) list.push_back(videos_.VideoJson(video, principal.user));
+      for (auto& item : videos_.VideoListJson(page.videos, principal.user)) list.push_back(std::move(item));
       return nlohmann::json{{"videos", std::move(list)}, {"next_cursor", http::CursorJson(page.next_cursor)}};
     });
     co_return Response::JsonNoStore(json);

@@ -206,22 +206,18 @@ class VideosRoutes {
 
   nlohmann::json TrendingPage(long long offset, int limit, const std::optional<auth::User>& viewer) {
     auto ids = module_.trending_order_();
+    const std::size_t start = static_cast<std::size_t>(std::clamp<long long>(offset, 0, static_cast<long long>(ids.size())));
+    // The order may be some seconds old: what was hidden or made private since stays out.
+    auto [videos, position] = module_.LoadInOrder(ids, start, limit, &VideosModule::IsListedPublicly);
     nlohmann::json list = nlohmann::json::array();
-    long long position = std::max(0LL, offset);
-    for (; position < static_cast<long long>(ids.size()) && static_cast<int>(list.size()) < limit; ++position) {
-      auto video = repository_.FindById(ids[static_cast<std::size_t>(position)]);
-      // The order may be some seconds old: what was hidden or made private since stays out.
-      if (!video || video->status != kStatusReady || video->visibility != kPublic || VideosModule::IsWithdrawn(*video))
-        continue;
-      list.push_back(module_.VideoJson(*video, viewer));
-    }
-    std::string next = position < static_cast<long long>(ids.size()) ? http::MakeCursor(position, 0) : "";
+    for (auto& item : module_.VideoListJson(videos, viewer)) list.push_back(std::move(item));
+    std::string next = position < ids.size() ? http::MakeCursor(static_cast<long long>(position), 0) : "";
     return {{"videos", std::move(list)}, {"next_cursor", http::CursorJson(next)}};
   }
 
   nlohmann::json PageJson(const VideoPage& page, const std::optional<auth::User>& viewer) {
     nlohmann::json list = nlohmann::json::array();
-    for (const Video& video : page.videos) list.push_back(module_.VideoJson(video, viewer));
+    for (auto& item : module_.VideoListJson(page.videos, viewer)) list.push_back(std::move(item));
     return {{"videos", std::move(list)},
             {"next_cursor", http::CursorJson(page.next_cursor)}};
   }

@@ -1,6 +1,7 @@
 #include "modules/videos/videos.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 #include <utility>
 
 #include <soci/soci.h>
@@ -299,6 +300,30 @@ std::optional<Video> VideoRepository::FindById(std::int64_t id) {
   return std::move(found.front());
 }
 
+std::vector<Video> VideoRepository::FindByIds(const std::vector<std::int64_t>& ids) {
+  std::unordered_map<std::int64_t, Video> found;
+  // One statement per 100 ids keeps the placeholder count far below every database's limit.
+  for (std::size_t start = 0; start < ids.size(); start += 100) {
+    std::string where = "WHERE v.id IN (";
+    Binds binds;
+    for (std::size_t i = start; i < std::min(ids.size(), start + 100); ++i) {
+      where += (i == start ? ":id" : ", :id") + std::to_string(i - start);
+      binds.Int(ids[i]);
+    }
+    for (Video& video : SelectVideos(database_, where + ")", std::move(binds))) {
+      const std::int64_t id = video.id;
+      found.emplace(id, std::move(video));
+    }
+  }
+  std::vector<Video> videos;
+  videos.reserve(found.size());
+  for (std::int64_t id : ids) {
+    auto it = found.find(id);
+    if (it != found.end()) videos.push_back(it->second);  // a copy: an id may be asked for twice
+  }
+  return videos;
+}
+
 VideoPage VideoRepository::ListPublic(ListOrder order, int limit, std::string_view cursor) {
   std::string key = order == ListOrder::kLatest ? "v.published_at" : "v.views";
   std::string sql =
@@ -511,6 +536,16 @@ bool VideoRepository::MarkFailed(std::int64_t id, const std::string& reason, boo
                    std::string("UPDATE videos SET status = 'failed', failure_reason = :reason, progress = 0, "
                                "media_prefix = NULL, ") +
                        kept + ", failed_at = :now, updated_at = :now2 WHERE id = :id",
+                   Binds().Text(reason).Int(now_ms).Int(now_ms).Int(id)) == 1;
+  });
+}
+
+bool VideoRepository::MarkProcessingFailed(std::int64_t id, const std::string& reason, std::int64_t now_ms) {
+  return database_.WithSession([&](soci::session& session) {
+    return Execute(session,
+                   "UPDATE videos SET status = 'failed', failure_reason = :reason, progress = 0, media_prefix = NULL, "
+                   "storage_bytes = CASE WHEN original_key IS NULL THEN 0 ELSE upload_length END, failed_at = :now, "
+                   "updated_at = :now2 WHERE id = :id AND status = 'processing'",
                    Binds().Text(reason).Int(now_ms).Int(now_ms).Int(id)) == 1;
   });
 }

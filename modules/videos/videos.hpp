@@ -112,6 +112,8 @@ class VideoRepository {
   Video Insert(Video video);
   std::optional<Video> FindByPublicId(std::string_view public_id);
   std::optional<Video> FindById(std::int64_t id);
+  // The videos of these ids that exist, in the order asked (one query per 100 ids).
+  std::vector<Video> FindByIds(const std::vector<std::int64_t>& ids);
   // Public, ready videos of owners in good standing, newest or most viewed first.
   VideoPage ListPublic(ListOrder order, int limit, std::string_view cursor);
   // One owner's videos, newest first; all of them, or only the public ready ones.
@@ -159,6 +161,9 @@ class VideoRepository {
   // failed, with the reason. keep_original: the original stays (and counts in
   // storage_bytes) so an admin can retry; otherwise nothing of the video is stored.
   bool MarkFailed(std::int64_t id, const std::string& reason, bool keep_original, std::int64_t now_ms);
+  // processing -> failed with the reason, the original kept when it is whole; false unless
+  // the video was processing (a transcode that finished first keeps it ready).
+  bool MarkProcessingFailed(std::int64_t id, const std::string& reason, std::int64_t now_ms);
   // failed -> processing (progress 0, reason cleared) for a retry; false unless the video
   // is failed with its original kept.
   bool MarkRetrying(std::int64_t id, std::int64_t now_ms);

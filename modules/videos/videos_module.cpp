@@ -1,5 +1,8 @@
 #include "modules/videos/videos_module.hpp"
 
+#include <algorithm>
+#include <unordered_map>
+
 #include <spdlog/spdlog.h>
 
 #include "monotube/errors.hpp"
@@ -21,8 +24,8 @@ VideosModule::VideosModule(db::Database& database, const Clock& clock, storage::
   auth_.accounts().AddUserData({"videos",
                                 [this](const auth::User& user) {
                                   nlohmann::json list = nlohmann::json::array();
-                                  for (const Video& video : repository_.AllOfOwner(user.id))
-                                    list.push_back(VideoJson(video, user));
+                                  for (auto& item : VideoListJson(repository_.AllOfOwner(user.id), user))
+                                    list.push_back(std::move(item));
                                   return list;
                                 },
                                 [this](const auth::User& user) {
@@ -73,6 +76,52 @@ nlohmann::json VideosModule::VideoJson(const Video& video, const std::optional<a
   } else if (auto user = auth_.accounts().users().FindById(video.owner_id)) {
     owner = auth::AuthModule::UserSummaryJson(*user);
   }
+  return VideoJsonWithOwner(video, viewer, std::move(owner));
+}
+
+bool VideosModule::IsListedPublicly(const Video& video) {
+  return video.status == kStatusReady && video.visibility == kPublic && !IsWithdrawn(video);
+}
+
+std::vector<nlohmann::json> VideosModule::VideoListJson(const std::vector<Video>& videos,
+                                                        const std::optional<auth::User>& viewer) {
+  std::vector<std::int64_t> owner_ids;
+  for (const Video& video : videos)
+    if (!(viewer && viewer->id == video.owner_id)) owner_ids.push_back(video.owner_id);
+  std::sort(owner_ids.begin(), owner_ids.end());
+  owner_ids.erase(std::unique(owner_ids.begin(), owner_ids.end()), owner_ids.end());
+  std::unordered_map<std::int64_t, nlohmann::json> owners;
+  for (const auth::User& user : auth_.accounts().users().FindByIds(owner_ids))
+    owners.emplace(user.id, auth::AuthModule::UserSummaryJson(user));
+  if (viewer) owners.emplace(viewer->id, auth::AuthModule::UserSummaryJson(*viewer));
+  std::vector<nlohmann::json> list;
+  list.reserve(videos.size());
+  for (const Video& video : videos) {
+    auto owner = owners.find(video.owner_id);
+    list.push_back(VideoJsonWithOwner(video, viewer, owner == owners.end() ? nlohmann::json(nullptr) : owner->second));
+  }
+  return list;
+}
+
+std::pair<std::vector<Video>, std::size_t> VideosModule::LoadInOrder(const std::vector<std::int64_t>& ids,
+                                                                     std::size_t start, int limit,
+                                                                     const std::function<bool(const Video&)>& keep) {
+  std::vector<Video> kept;
+  std::size_t position = std::min(start, ids.size());
+  while (static_cast<int>(kept.size()) < limit && position < ids.size()) {
+    // Ask for as many as are still missing: the position stays exact for the next page.
+    const std::size_t count = std::min(ids.size() - position, static_cast<std::size_t>(limit) - kept.size());
+    std::vector<std::int64_t> chunk(ids.begin() + static_cast<std::ptrdiff_t>(position),
+                                    ids.begin() + static_cast<std::ptrdiff_t>(position + count));
+    position += count;
+    for (Video& video : repository_.FindByIds(chunk))
+      if (keep(video)) kept.push_back(std::move(video));
+  }
+  return {std::move(kept), position};
+}
+
+nlohmann::json VideosModule::VideoJsonWithOwner(const Video& video, const std::optional<auth::User>& viewer,
+                                                nlohmann::json owner) {
   bool ready = video.status == kStatusReady && !video.media_prefix.empty();
   bool editor = viewer && CanEdit(video, *viewer);
   nlohmann::json renditions = nlohmann::json::array();
@@ -153,6 +202,16 @@ nlohmann::json VideosModule::VideoDetailJson(const Video& video, const std::opti
 void VideosModule::DeleteVideo(const Video& video) {
   repository_.Delete(video.id);
   PurgeStorage(StoragePrefix(video));
+}
+
+bool VideosModule::FailCancelledProcessing(const Video& video) {
+  if (!repository_.MarkProcessingFailed(video.id, "Processing was cancelled by an administrator.", clock_.NowMs()))
+    return false;
+  if (video.original_key.empty()) {
+    repository_.ClearChunks(video.id);
+    PurgeStorage(StoragePrefix(video) + "upload/");
+  }
+  return true;
 }
 
 void VideosModule::PurgeStorage(const std::string& prefix) {

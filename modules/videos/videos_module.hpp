@@ -71,16 +71,29 @@ class VideosModule {
   // or a retry of its old job). Throws Conflict "not_failed" unless the video failed,
   // "original_missing" when its original is no longer stored.
   Video PrepareRetry(const Video& video);
+  // Blocking. The transcode job of a processing video was cancelled (by an admin): the video
+  // fails with that reason, keeping its original for a retry; an upload still in pieces
+  // (never joined) is removed. False when the video was not processing.
+  bool FailCancelledProcessing(const Video& video);
   // Blocking. Queues the processing of a video that is processing; returns the job id.
   std::int64_t EnqueueTranscode(const Video& video);
 
   // Blocking. The API view of a video for a viewer (nullopt = anonymous).
   nlohmann::json VideoJson(const Video& video, const std::optional<auth::User>& viewer);
+  // Blocking. From ids[start] on, the first `limit` videos that exist and pass `keep`, read
+  // in batches; with the position after the last id looked at (for the next page).
+  std::pair<std::vector<Video>, std::size_t> LoadInOrder(const std::vector<std::int64_t>& ids, std::size_t start,
+                                                         int limit, const std::function<bool(const Video&)>& keep);
+  // Blocking. VideoJson of each video, in order, with their owners read in one query (a
+  // listing, not one query per video).
+  std::vector<nlohmann::json> VideoListJson(const std::vector<Video>& videos, const std::optional<auth::User>& viewer);
   // Whether the viewer may see the video at all (owner, admin, or not private/unfinished).
   static bool CanView(const Video& video, const std::optional<auth::User>& viewer);
   static bool CanEdit(const Video& video, const auth::User& user);
   // Hidden by a moderator or its owner suspended: gone for everyone but the owner and staff.
   static bool IsWithdrawn(const Video& video);
+  // Ready, public and not withdrawn: what anyone may find in listings.
+  static bool IsListedPublicly(const Video& video);
 
   // Hooks for the interactions module (register before the server starts).
   // Called (blocking, on the thread that made the change) after a video became ready or its
@@ -102,6 +115,8 @@ class VideosModule {
 
  private:
   friend class VideosRoutes;
+  // VideoJson with the owner's summary already known (null when the owner is gone).
+  nlohmann::json VideoJsonWithOwner(const Video& video, const std::optional<auth::User>& viewer, nlohmann::json owner);
   void Transcode(jobs::JobContext& job);
   const MediaSigner& signer();
   // hls/thumbnail/previews URLs, signed unless the video is public.

@@ -391,6 +391,35 @@ TEST_CASE("Retrying a failed video: who may, and what cannot be retried", "[admi
   app.app().storage().Delete("videos/" + vanished + "/original");
   RequireApiError(retry(vanished, admin), 409, "original_missing");
 
+  SECTION("cancelling the transcode of a processing video fails it, and it can be retried again") {
+    std::string job_id;
+    for (const auto& job : queued["jobs"])
+      if (job["type"] == "transcode") job_id = job["id"];
+    REQUIRE(!job_id.empty());
+    auto cancelled = SendJson(app, "POST", "/api/admin/jobs/" + job_id + "/cancel", {{"reason", "stuck"}}, admin.Bearer());
+    INFO(cancelled.body);
+    REQUIRE(cancelled.status == 200);
+    CHECK(cancelled.Json()["job"]["state"] == "cancelled");
+    json failed = AdminVideo(app, admin, kept);
+    CHECK(failed["status"] == "failed");
+    CHECK(failed["failure_reason"] == "Processing was cancelled by an administrator.");
+    CHECK(failed["can_retry"] == true);
+    CHECK(failed["size_bytes"] == 16);
+    json entry = GetJson(app.port(), "/api/admin/audit?action=job.cancel", admin.Bearer())["entries"][0];
+    CHECK(entry["reason"] == "stuck");
+    CHECK(entry["details"]["video"] == kept);
+    CHECK(entry["details"]["video_status"] == json{{"from", "processing"}, {"to", "failed"}});
+    // The owner sees why, and the video can go round again.
+    CHECK(GetJson(app.port(), "/api/videos/" + kept, creator.Bearer())["failure_reason"] ==
+          "Processing was cancelled by an administrator.");
+    REQUIRE(retry(kept, admin).status == 202);
+    // A ready video is never failed by a late cancel of an old job of its own.
+    auto& queue = app.app().job_queue();
+    std::int64_t late = queue.Enqueue("transcode", {{"video_id", app.app().videos().repository().FindByPublicId(ready)->id}});
+    REQUIRE(app.Send("POST", "/api/admin/jobs/" + std::to_string(late) + "/cancel", "", admin.Bearer()).status == 200);
+    CHECK(AdminVideo(app, admin, ready)["status"] == "ready");
+  }
+
   SECTION("retrying the job of a failed video puts the video back to processing") {
     auto& queue = app.app().job_queue();
     auto& repository = app.app().videos().repository();
