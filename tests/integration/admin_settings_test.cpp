@@ -410,7 +410,7 @@ TEST_CASE("Retrying a failed video: who may, and what cannot be retried", "[admi
     CHECK(entry["details"]["video"] == kept);
     CHECK(entry["details"]["video_status"] == json{{"from", "processing"}, {"to", "failed"}});
     // The owner sees why, and the video can go round again.
-    CHECK(GetJson(app.port(), "/api/videos/" + kept, creator.Bearer())["failure_reason"] ==
+    CHECK(GetJson(app.port(), "/api/videos/" + kept, creator.Bearer())["video"]["failure_reason"] ==
           "Processing was cancelled by an administrator.");
     REQUIRE(retry(kept, admin).status == 202);
     // A ready video is never failed by a late cancel of an old job of its own.
