@@ -293,6 +293,36 @@ Xapian::Query ValueRange(Xapian::valueno slot, std::int64_t low, std::int64_t hi
                        Xapian::sortable_serialise(static_cast<double>(high)));
 }
 
+// The exact value ranges of a search whose bucket terms only approximate them at the edges
+// (a month or duration bucket the range cuts). Checked per candidate document, after the
+// terms matched — a value range inside the query would make Xapian walk the slot's whole
+// value stream whenever it guesses the range to be the rarest part (30 ms for "this week"
+// at a million videos; bench/README.md).
+class ExactRanges : public Xapian::MatchDecider {
+ public:
+  void Add(Xapian::valueno slot, std::int64_t low, std::int64_t high) {
+    for (const auto& range : ranges_)
+      if (range.slot == slot) return;  // one range per slot: the first is the whole range
+    ranges_.push_back({slot, static_cast<double>(low), static_cast<double>(high)});
+  }
+  bool empty() const noexcept { return ranges_.empty(); }
+  const Xapian::MatchDecider* decider() const noexcept { return ranges_.empty() ? nullptr : this; }
+  bool operator()(const Xapian::Document& document) const override {
+    for (const auto& range : ranges_) {
+      const double value = Xapian::sortable_unserialise(document.get_value(range.slot));
+      if (value < range.low || value > range.high) return false;
+    }
+    return true;
+  }
+
+ private:
+  struct Range {
+    Xapian::valueno slot;
+    double low, high;
+  };
+  std::vector<Range> ranges_;
+};
+
 Xapian::Query AnyOf(const std::vector<Xapian::Query>& parts) {
   if (parts.empty()) return Xapian::Query();  // matches nothing
   if (parts.size() == 1) return parts.front();
@@ -304,8 +334,10 @@ Xapian::Query AnyOf(const std::vector<Xapian::Query>& parts) {
 constexpr std::int64_t kMaxBucketMonths = 12 * 200;
 
 // Documents with low <= published <= high: months (and whole years) inside the range are
-// plain terms; a month the range cuts also checks the value of its documents.
-Xapian::Query DateRangeQuery(const Xapian::Database& database, std::int64_t low, std::int64_t high) {
+// plain terms; a month the range cuts is its term too, and `exact` checks the values of
+// the candidates.
+Xapian::Query DateRangeQuery(const Xapian::Database& database, std::int64_t low, std::int64_t high,
+                             ExactRanges& exact) {
   auto bounds = SlotBounds(database, kSlotPublished);
   if (!bounds) return Xapian::Query();
   low = std::max(low, bounds->first);
@@ -336,8 +368,8 @@ Xapian::Query DateRangeQuery(const Xapian::Database& database, std::int64_t low,
         parts.emplace_back(MonthTerm(month));
         break;
       case 2:
-        parts.emplace_back(Xapian::Query::OP_FILTER, Xapian::Query(MonthTerm(month)),
-                           ValueRange(kSlotPublished, low, high));
+        parts.emplace_back(MonthTerm(month));
+        exact.Add(kSlotPublished, low, high);
         break;
       default:
         break;
@@ -347,7 +379,8 @@ Xapian::Query DateRangeQuery(const Xapian::Database& database, std::int64_t low,
   return AnyOf(parts);
 }
 
-Xapian::Query DurationRangeQuery(const Xapian::Database& database, std::int64_t low, std::int64_t high) {
+Xapian::Query DurationRangeQuery(const Xapian::Database& database, std::int64_t low, std::int64_t high,
+                                 ExactRanges& exact) {
   auto bounds = SlotBounds(database, kSlotDuration);
   if (!bounds) return Xapian::Query();
   low = std::max(low, bounds->first);
@@ -360,10 +393,8 @@ Xapian::Query DurationRangeQuery(const Xapian::Database& database, std::int64_t 
     const std::int64_t end =
         std::min(bucket == kBuckets - 1 ? kNoHigh : kDurationEdges[bucket] - 1, bounds->second);
     if (start > end) continue;
-    if (low <= start && end <= high) parts.emplace_back(DurationTerm(bucket));
-    else
-      parts.emplace_back(Xapian::Query::OP_FILTER, Xapian::Query(DurationTerm(bucket)),
-                         ValueRange(kSlotDuration, low, high));
+    parts.emplace_back(DurationTerm(bucket));
+    if (low > start || end > high) exact.Add(kSlotDuration, low, high);
   }
   return AnyOf(parts);
 }
@@ -1209,6 +1240,23 @@ SearchResult SearchEngine::RunSearch(Reader& reader, const SearchQuery& query) {
   return SearchIndex(reader.database, query, tuning_);
 }
 
+namespace {
+
+// BM25 without document-length normalisation (b = 0; k1 = 1 as Xapian's default). A
+// video's words are its title (weighted five times), tags, channel and a description, so
+// a long description hardly needs damping, and without lengths Xapian can stop once the
+// page is full of the best possible scores instead of reading the length of every match:
+// a word in 14,000 of 950,000 videos took 6.0 ms at p50 with b = 0.5, 0.33 ms with b = 0
+// (bench/README.md).
+Xapian::Enquire MakeEnquire(const Xapian::Database& database, const Xapian::Query& query) {
+  Xapian::Enquire enquire(database);
+  enquire.set_query(query);
+  enquire.set_weighting_scheme(Xapian::BM25Weight(1, 0, 1, 0, 0.5));
+  return enquire;
+}
+
+}  // namespace
+
 SearchResult SearchIndex(const Xapian::Database& database, const SearchQuery& query, const SearchTuning& tuning) {
   Xapian::QueryParser parser;
   parser.set_database(database);
@@ -1239,16 +1287,17 @@ SearchResult SearchIndex(const Xapian::Database& database, const SearchQuery& qu
   }
 
   std::vector<Xapian::Query> filters;
+  ExactRanges exact;
   for (const auto& tag : query.tags) filters.emplace_back(TagTerm(tag));
   // Ranges as bucket terms (exact: only documents of the edge buckets have their value read).
   if (query.published_after_ms || query.published_before_ms) {
     std::int64_t low = query.published_after_ms ? SaturatingAdd(*query.published_after_ms, 1) : kNoLow;
     std::int64_t high = query.published_before_ms ? SaturatingAdd(*query.published_before_ms, -1) : kNoHigh;
-    filters.push_back(DateRangeQuery(database, low, high));
+    filters.push_back(DateRangeQuery(database, low, high, exact));
   }
   if (query.min_duration_ms || query.max_duration_ms)
     filters.push_back(DurationRangeQuery(database, query.min_duration_ms.value_or(kNoLow),
-                                         query.max_duration_ms.value_or(kNoHigh)));
+                                         query.max_duration_ms.value_or(kNoHigh), exact));
   Xapian::Query final_query = text_query;
   if (!filters.empty())
     final_query = Xapian::Query(Xapian::Query::OP_FILTER, text_query,
@@ -1259,10 +1308,9 @@ SearchResult SearchIndex(const Xapian::Database& database, const SearchQuery& qu
   auto add_hits = [&](const Xapian::MSet& mset) {
     for (auto it = mset.begin(); it != mset.end(); ++it) result.hits.push_back(MakeHit(mset, it, !trimmed.empty()));
   };
-  Xapian::Enquire enquire(database);
-  enquire.set_query(final_query);
+  Xapian::Enquire enquire = MakeEnquire(database, final_query);
   if (query.sort == SortOrder::kRelevance) {
-    Xapian::MSet mset = enquire.get_mset(first, wanted);
+    Xapian::MSet mset = enquire.get_mset(first, wanted, 0, nullptr, exact.decider());
     result.total_estimate = mset.get_matches_estimated();
     add_hits(mset);
   } else {
@@ -1271,24 +1319,24 @@ SearchResult SearchIndex(const Xapian::Database& database, const SearchQuery& qu
     // through the value's buckets from the top instead, sorting within each bucket, until
     // the page is full: the same order (a bucket holds a contiguous range of values),
     // at the cost of a few small searches. The total is then Xapian's estimate.
-    Xapian::MSet estimate = enquire.get_mset(0, 0);
+    Xapian::MSet estimate = enquire.get_mset(0, 0, 0, nullptr, exact.decider());
     result.total_estimate = estimate.get_matches_estimated();
     std::vector<std::string> buckets;
     if (estimate.get_matches_upper_bound() > tuning.value_sort_scan_limit)
       buckets = query.sort == SortOrder::kDate ? DateBucketsNewestFirst(database) : ViewBucketsHighestFirst(database);
     if (buckets.empty()) {
       enquire.set_sort_by_value_then_relevance(slot, true);
-      Xapian::MSet mset = enquire.get_mset(first, wanted);
+      Xapian::MSet mset = enquire.get_mset(first, wanted, 0, nullptr, exact.decider());
       result.total_estimate = mset.get_matches_estimated();  // exact: every match was looked at
       add_hits(mset);
     } else {
       Xapian::doccount skip = first, need = wanted, seen = 0;
       for (const auto& term : buckets) {
         if (need == 0) break;
-        Xapian::Enquire bucket(database);
-        bucket.set_query(Xapian::Query(Xapian::Query::OP_FILTER, final_query, Xapian::Query(term)));
+        Xapian::Enquire bucket =
+            MakeEnquire(database, Xapian::Query(Xapian::Query::OP_FILTER, final_query, Xapian::Query(term)));
         bucket.set_sort_by_value_then_relevance(slot, true);
-        Xapian::MSet mset = bucket.get_mset(skip, need, skip + need);
+        Xapian::MSet mset = bucket.get_mset(skip, need, skip + need, nullptr, exact.decider());
         add_hits(mset);
         if (mset.size() == need) {
           seen += skip + need;
