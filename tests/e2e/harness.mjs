@@ -4,6 +4,7 @@
 // allowed one by one with allow(), never wholesale.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,6 +66,8 @@ export function startProcess(command, args, { env, keep = 200 } = {}) {
   const listeners = new Set();
   const collect = (chunk) => {
     const text = chunk.toString();
+    // E2E_SERVER_LOG=FILE keeps every line (e.g. to follow a flaky step).
+    if (process.env.E2E_SERVER_LOG) appendFileSync(process.env.E2E_SERVER_LOG, text);
     output.push(...text.split('\n').filter(Boolean));
     if (output.length > keep) output.splice(0, output.length - keep);
     for (const listener of listeners) listener(text);

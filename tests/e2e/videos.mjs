@@ -132,6 +132,25 @@ async function slowUploads(page, delayMs) {
   return () => page.unroute('**/api/uploads/**', handler);
 }
 
+// Lets the first `pass` tus PATCHes through and holds every later one in the browser until
+// the returned release() is called: a page reloaded meanwhile leaves exactly `pass`
+// chunks on the server, however slow the machine (a fixed delay let the last chunk
+// through when the reload came late).
+async function holdUploadsAfter(page, pass) {
+  let seen = 0;
+  let release;
+  const released = new Promise((resolve) => { release = resolve; });
+  const handler = async (route) => {
+    if (route.request().method() === 'PATCH' && ++seen > pass) await released;
+    await route.continue().catch(() => {}); // the page may have been reloaded meanwhile
+  };
+  await page.route('**/api/uploads/**', handler);
+  return async () => {
+    release();
+    await page.unroute('**/api/uploads/**', handler);
+  };
+}
+
 // Requests cancelled on purpose are no problem: a tus PATCH stopped by pause, cancel or
 // leaving the page, media segments hls.js stops loading when the quality changes, on a
 // seek, or when the page is left, and the player's last view report, sent with keepalive
@@ -523,7 +542,7 @@ async function desktopWalk({ browser, baseUrl, api, dataDir, workDir, binary }) 
       const again = { ...big, file: path.join(workDir, 'big-video-again.mp4') };
       await writeFile(again.file, big.data);
       await page.goto(`${baseUrl}/upload`, { waitUntil: 'networkidle' });
-      const release = await slowUploads(page, 1500);
+      const release = await holdUploadsAfter(page, 1);
       await page.locator('[data-testid="upload-input"]').setInputFiles(again.file);
       const id = await firstChunk(item(page, 'big-video-again.mp4'));
       await page.reload({ waitUntil: 'networkidle' });
