@@ -966,6 +966,12 @@ void SearchEngine::Loop() {
       // Logged once per distinct error, not per poll (a database outage would repeat it).
       if (last_error != e.what()) spdlog::warn("search indexer: {}", e.what());
       last_error = e.what();
+    } catch (const Xapian::Error& e) {
+      // Not a std::exception: uncaught it would end the process (an index folder another
+      // process removed, a full disk). The next poll tries again.
+      const std::string message = e.get_description();
+      if (last_error != message) spdlog::warn("search indexer: {}", message);
+      last_error = message;
     }
   }
   if (writer_) {

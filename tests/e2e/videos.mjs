@@ -584,10 +584,22 @@ async function desktopWalk({ browser, baseUrl, api, dataDir, workDir, binary }) 
       const other = await randomFile(workDir, 'random-details.bin', 17 * 1024 * 1024);
       await page.goto(`${baseUrl}/upload`, { waitUntil: 'networkidle' });
       const release = await slowUploads(page, 1000);
+      // The title is edited while the video is still being created (its creation request is
+      // held), the rest once it exists: every edit must reach the video.
+      let releaseCreation;
+      const creationHeld = new Promise((resolve) => { releaseCreation = resolve; });
+      const holdCreation = async (route) => {
+        if (route.request().method() === 'POST') await creationHeld;
+        await route.continue().catch(() => {});
+      };
+      await page.route('**/api/uploads', holdCreation);
       await page.locator('[data-testid="upload-input"]').setInputFiles(other.file);
       const row = item(page, 'random-details.bin');
       assert.equal(await row.getByLabel('Title').inputValue(), 'random-details');
       await row.getByLabel('Title').fill('Named while uploading');
+      releaseCreation();
+      await until('the video to exist', () => row.getAttribute('data-video-id'), 15_000);
+      await page.unroute('**/api/uploads', holdCreation);
       await row.getByLabel('Tags').fill('early, bird');
       await row.getByLabel('Visibility').selectOption('private');
       await row.getByRole('button', { name: 'Save details' }).click();

@@ -215,11 +215,13 @@ class UploadItem {
 
   newUpload() {
     const { tus, file } = this;
+    // What the creation request carries; the form may change before the video exists.
+    this.sentMetadata = this.metadata();
     return new tus.Upload(file, {
       endpoint,
       chunkSize,
       retryDelays,
-      metadata: this.metadata(),
+      metadata: this.sentMetadata,
       headers: csrfHeaders(),
       storeFingerprintForResuming: true,
       removeFingerprintOnSuccess: true,
@@ -258,8 +260,9 @@ class UploadItem {
         // The form keeps what it has; saving it still works.
       }
     } else {
-      // What the creation sent, so that "Save details" sends only what changed since.
-      const sent = this.metadata();
+      // What the creation sent (not what the form holds now: it may have been edited while
+      // the video was being created), so that "Save details" sends every change since.
+      const sent = this.sentMetadata;
       this.video = { title: sent.title, description: sent.description, tags: parseTags(sent.tags), visibility: sent.visibility };
     }
     if (this.pendingSave) {
