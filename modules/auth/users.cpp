@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cctype>
 #include <iterator>
+#include <span>
 #include <unordered_set>
 #include <vector>
 
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
+#include "monotube/db/binds.hpp"
 #include "monotube/errors.hpp"
 #include "monotube/ids.hpp"
 #include "monotube/mail.hpp"
@@ -256,18 +258,12 @@ std::optional<User> UserRepository::FindById(std::int64_t id) {
 
 std::vector<User> UserRepository::FindByIds(const std::vector<std::int64_t>& ids) {
   std::vector<User> users;
-  // One statement per 100 ids keeps the placeholder count far below every database's limit.
-  for (std::size_t start = 0; start < ids.size(); start += 100) {
+  db::ForEachIdList(ids, [&](std::span<const std::int64_t> chunk, const std::string& list) {
     std::vector<std::string> values;
-    std::string where = "id IN (";
-    for (std::size_t i = start; i < std::min(ids.size(), start + 100); ++i) {
-      where += (i == start ? ":id" : ", :id") + std::to_string(i - start);
-      values.push_back(std::to_string(ids[i]));
-    }
-    where += ")";
-    auto some = SelectUsers(database_, where, values, "");
+    for (std::int64_t id : chunk) values.push_back(std::to_string(id));
+    auto some = SelectUsers(database_, "id IN " + list, values, "");
     std::move(some.begin(), some.end(), std::back_inserter(users));
-  }
+  });
   return users;
 }
 

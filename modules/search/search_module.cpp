@@ -41,8 +41,8 @@ awaitable<Response> SearchVideos(SearchModule& module, RequestContext& context) 
     // hits' rows and owners are read in two queries.
     std::vector<std::int64_t> ids;
     for (const auto& hit : result.hits) ids.push_back(hit.video_id);
-    std::vector<videos::Video> found = videos.repository().FindByIds(ids);
-    std::erase_if(found, [](const videos::Video& video) { return !videos::VideosModule::IsListedPublicly(video); });
+    std::vector<videos::Video> found =
+        videos.LoadInOrder(ids, 0, static_cast<int>(ids.size()), &videos::VideosModule::IsListedPublicly).first;
     std::vector<nlohmann::json> items = videos.VideoListJson(found, viewer);
     nlohmann::json list = nlohmann::json::array();
     std::size_t next = 0;

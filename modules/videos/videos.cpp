@@ -1,6 +1,7 @@
 #include "modules/videos/videos.hpp"
 
 #include <algorithm>
+#include <span>
 #include <unordered_map>
 #include <utility>
 
@@ -302,19 +303,14 @@ std::optional<Video> VideoRepository::FindById(std::int64_t id) {
 
 std::vector<Video> VideoRepository::FindByIds(const std::vector<std::int64_t>& ids) {
   std::unordered_map<std::int64_t, Video> found;
-  // One statement per 100 ids keeps the placeholder count far below every database's limit.
-  for (std::size_t start = 0; start < ids.size(); start += 100) {
-    std::string where = "WHERE v.id IN (";
+  db::ForEachIdList(ids, [&](std::span<const std::int64_t> chunk, const std::string& list) {
     Binds binds;
-    for (std::size_t i = start; i < std::min(ids.size(), start + 100); ++i) {
-      where += (i == start ? ":id" : ", :id") + std::to_string(i - start);
-      binds.Int(ids[i]);
-    }
-    for (Video& video : SelectVideos(database_, where + ")", std::move(binds))) {
+    for (std::int64_t id : chunk) binds.Int(id);
+    for (Video& video : SelectVideos(database_, "WHERE v.id IN " + list, std::move(binds))) {
       const std::int64_t id = video.id;
       found.emplace(id, std::move(video));
     }
-  }
+  });
   std::vector<Video> videos;
   videos.reserve(found.size());
   for (std::int64_t id : ids) {

@@ -2,8 +2,11 @@
 // Values bound to a statement by position, for queries assembled at run time (optional
 // filters, cursors). SOCI keeps references to bound values, so they live in deques (stable
 // addresses) for as long as the Binds object.
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -68,6 +71,20 @@ inline long long Execute(soci::session& session, const std::string& sql, Binds b
   statement.prepare(sql);
   statement.define_and_bind();
   return ExecuteAndCountRows(statement);
+}
+
+// Calls fn(chunk, list) for every run of at most 100 ids, with list = "(:id0, :id1, …)" —
+// one placeholder per id of the chunk — for "… WHERE id IN " + list. 100 keeps a statement
+// far below every database's placeholder limit.
+template <class Fn>
+void ForEachIdList(const std::vector<std::int64_t>& ids, Fn fn) {
+  constexpr std::size_t kPerStatement = 100;
+  for (std::size_t start = 0; start < ids.size(); start += kPerStatement) {
+    const std::size_t count = std::min(kPerStatement, ids.size() - start);
+    std::string list = "(";
+    for (std::size_t i = 0; i < count; ++i) list += (i == 0 ? ":id" : ", :id") + std::to_string(i);
+    fn(std::span<const std::int64_t>(ids).subspan(start, count), list + ")");
+  }
 }
 
 }  // namespace monotube::db
